@@ -5,7 +5,7 @@ and nginx's error log usually say *what*. :func:`find_hints` runs every
 recogniser of :mod:`bisect_tui.core.hints_signs` over those lines;
 :func:`hints_from_results` adds what only the checks can see (a unit active with
 no workers, requests that time out). :func:`explain` does both and keeps one hint
-per suspect, the most precise first. The text is fetched by the host layer.
+per sign and suspect, the most precise first. The text is fetched by the host layer.
 """
 
 from __future__ import annotations
@@ -81,32 +81,34 @@ def hints_from_results(result: ChecklistResult) -> list[Hint]:
 def explain(result: ChecklistResult, lines: Iterable[str]) -> list[Hint]:
     """Every hint for a failed checklist run, log signs first.
 
+    A hint from the checks' evidence is left out when a log sign already names
+    the same suspect: the log line is the better evidence.
+
     Args:
         result: The run whose failure needs explaining.
         lines: The log lines gathered from the host after the run.
 
     Returns:
-        One hint per suspect; empty when nothing was recognised.
+        The hints; empty when nothing was recognised.
     """
-    return dedupe([*find_hints(lines), *hints_from_results(result)])
+    from_logs = find_hints(lines)
+    named = {hint.suspect for hint in from_logs}
+    extra = [h for h in hints_from_results(result) if h.suspect not in named]
+    return dedupe([*from_logs, *extra])
 
 
 def dedupe(hints: Iterable[Hint]) -> list[Hint]:
-    """Keep the first hint per (directive, value), and drop vague duplicates.
+    """Keep the first hint per sign and suspect, and drop vague duplicates.
 
     A hint with no value is dropped when another hint names a value for the
     same directive: "SystemCallFilter=~@privileged" says all that
     "SystemCallFilter" does.
     """
-    kept: dict[tuple[str, str], Hint] = {}
+    kept: dict[tuple[str, str, str], Hint] = {}
     for hint in hints:
-        kept.setdefault((hint.directive, hint.value), hint)
-    precise = {directive for directive, value in kept if value}
-    return [
-        hint
-        for (directive, value), hint in kept.items()
-        if value or directive not in precise
-    ]
+        kept.setdefault((hint.sign, hint.directive, hint.value), hint)
+    precise = {hint.directive for hint in kept.values() if hint.value}
+    return [h for h in kept.values() if h.value or h.directive not in precise]
 
 
 def _active_without_workers(result: CheckResult) -> bool:
@@ -115,8 +117,10 @@ def _active_without_workers(result: CheckResult) -> bool:
 
 
 def _timed_out(result: CheckResult) -> bool:
-    return result.kind == "http" and result.verdict == "bad" and bool(
-        _timeout_line(result)
+    return (
+        result.kind == "http"
+        and result.verdict == "bad"
+        and bool(_timeout_line(result))
     )
 
 
