@@ -61,12 +61,14 @@ def test_render_without_selection_is_a_usage_error(
 def test_unknown_select_id_suggests(capsys: pytest.CaptureFixture[str]) -> None:
     """A misspelt id gets exit 2 and a did-you-mean."""
     catalog_ids = [e["id"] for e in _catalog_json(capsys)["entries"]]
-    wrong = catalog_ids[0][:-1] + "x"
+    wrong = catalog_ids[0] + "s"
     assert main(["render", "--select", wrong]) == 2
     assert "did you mean" in capsys.readouterr().err
 
 
-def _catalog_json(capsys: pytest.CaptureFixture[str]) -> dict[str, list[dict[str, str]]]:
+def _catalog_json(
+    capsys: pytest.CaptureFixture[str],
+) -> dict[str, list[dict[str, str]]]:
     main(["catalog", "--json"])
     result: dict[str, list[dict[str, str]]] = json.loads(capsys.readouterr().out)
     return result
@@ -77,7 +79,7 @@ def _catalog_json(capsys: pytest.CaptureFixture[str]) -> dict[str, list[dict[str
     [
         (entry_toml(value='"a\\nb"'), 4, "newline"),
         (entry_toml(directive="ProtectSytem"), 3, "did you mean 'ProtectSystem'"),
-        (entry_toml() + entry_toml(), 11, "duplicate id"),
+        (entry_toml() + entry_toml(), 10, "duplicate id"),
         ('[[entry]]\nid = "x\n', 2, "not valid TOML"),
     ],
 )
