@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture
 def write_catalog(tmp_path: Path) -> Callable[[str], Path]:
     """Return a function writing catalog text to a temporary file."""
