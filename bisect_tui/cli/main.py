@@ -18,6 +18,10 @@ from bisect_tui.errors import HardenBisectError
 COMMAND_MODULES: tuple[str, ...] = (
     "bisect_tui.cli.cmd_catalog",
     "bisect_tui.cli.cmd_render",
+    "bisect_tui.cli.cmd_preflight",
+    "bisect_tui.cli.cmd_apply",
+    "bisect_tui.cli.cmd_rollback",
+    "bisect_tui.cli.cmd_status",
 )
 """The command modules, in the order ``--help`` lists them."""
 
