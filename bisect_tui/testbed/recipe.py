@@ -39,7 +39,10 @@ def recipe_files(root: Path | None = None) -> list[Path]:
 
 
 def recipe_hash(root: Path | None = None) -> str:
-    """Return a short hex digest of the recipe's paths, modes and contents.
+    """Return a short hex digest of the recipe's paths and contents.
+
+    File modes are left out: an installed wheel drops the executable bits a
+    checkout has, and ``setup.sh`` sets every mode that matters anyway.
 
     Args:
         root: A recipe directory; the shipped one when ``None``.
@@ -47,8 +50,7 @@ def recipe_hash(root: Path | None = None) -> str:
     root = root or recipe_dir()
     digest = hashlib.sha256(f"format {RECIPE_FORMAT}\n".encode())
     for path in recipe_files(root):
-        executable = path.stat().st_mode & 0o111 != 0
-        digest.update(f"{path.relative_to(root).as_posix()} {executable}\n".encode())
+        digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:16]
