@@ -20,8 +20,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bisect_tui.cli.cmd_render",
     "bisect_tui.cli.cmd_preflight",
     "bisect_tui.cli.cmd_apply",
+    "bisect_tui.cli.cmd_check",
     "bisect_tui.cli.cmd_rollback",
     "bisect_tui.cli.cmd_status",
+    "bisect_tui.cli.cmd_testbed",
 )
 """The command modules, in the order ``--help`` lists them."""
 

@@ -39,6 +39,13 @@ _ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _TOML_LINE = re.compile(r"at line (\d+)")
 _ONLY_HOST = ("unit", "journal", "score")
 
+
+class ChecklistError(CatalogError):
+    """A checklist file that fails validation (exit status 2, like a catalog)."""
+
+    title = "checklist"
+
+
 Fail = Callable[[str | None, str], CatalogError]
 """Builds the error for a key (``None``: the table itself) and a message."""
 
@@ -74,7 +81,7 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
         The checklist.
 
     Raises:
-        CatalogError: The file cannot be read or is invalid; the message names
+        ChecklistError: The file cannot be read or is invalid; the message names
             file:line and what is wrong.
     """
     if path is None:
@@ -83,8 +90,8 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise CatalogError(str(path), None, f"cannot read checklist: {reason}") from exc
+        message = f"cannot read checklist: {exc.strerror or exc}"
+        raise ChecklistError(str(path), None, message) from exc
     return parse_checklist(text, str(path))
 
 
@@ -92,20 +99,20 @@ def parse_checklist(text: str, shown: str = "<checklist>") -> Checklist:
     """Parse and validate checklist ``text``; ``shown`` names it in errors.
 
     Raises:
-        CatalogError: With file:line and what is wrong.
+        ChecklistError: With file:line and what is wrong.
     """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE.search(str(exc))
         line = int(found.group(1)) if found else None
-        raise CatalogError(shown, line, f"not valid TOML: {exc}") from exc
+        raise ChecklistError(shown, line, f"not valid TOML: {exc}") from exc
     unknown = sorted(set(data) - {"meta", "check"})
     if unknown:
-        raise CatalogError(shown, None, f"unknown top-level key {unknown[0]!r}")
+        raise ChecklistError(shown, None, f"unknown top-level key {unknown[0]!r}")
     raw_checks = data.get("check", [])
     if not isinstance(raw_checks, list) or not raw_checks:
-        raise CatalogError(shown, None, "no [[check]] tables found")
+        raise ChecklistError(shown, None, "no [[check]] tables found")
     locator = _Locator(text)
     starts = locator.table_lines("check")
     checks = [
@@ -118,11 +125,11 @@ def parse_checklist(text: str, shown: str = "<checklist>") -> Checklist:
 
 def _read_title(meta: Any, path: str) -> str:
     if not isinstance(meta, dict):
-        raise CatalogError(path, None, "[meta] must be a table")
+        raise ChecklistError(path, None, "[meta] must be a table")
     schema = meta.get("schema", SCHEMA)
     if schema != SCHEMA:
         message = f"[meta] schema {schema!r} unsupported (this tool reads {SCHEMA})"
-        raise CatalogError(path, None, message)
+        raise ChecklistError(path, None, message)
     return str(meta.get("title", ""))
 
 
@@ -131,7 +138,7 @@ def _read_check(raw: Any, path: str, start: int, locator: _Locator) -> Check:
         line = locator.key_line(start, key) if key else start
         label = raw.get("id") if isinstance(raw, dict) else None
         where = f"check {label!r}: " if isinstance(label, str) else "check: "
-        return CatalogError(path, line or None, where + message)
+        return ChecklistError(path, line or None, where + message)
 
     if not isinstance(raw, dict):
         raise fail(None, "must be a table")
@@ -214,7 +221,7 @@ def _check_unique(checks: list[Check], path: str) -> None:
         if check.id in seen:
             first = seen[check.id].line
             message = f"check {check.id!r}: duplicate id (first on line {first})"
-            raise CatalogError(path, check.line or None, message)
+            raise ChecklistError(path, check.line or None, message)
         seen[check.id] = check
 
 
