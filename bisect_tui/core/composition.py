@@ -108,12 +108,10 @@ def compose_dropin(text: str, unit: UnitAssignments) -> Composition:
 def _compose_one(
     directive: str, values: list[str], unit_values: tuple[str, ...]
 ) -> ComposedDirective:
-    is_list = bool(values) and values[0] == ""
+    if not values or values[0] != "":
+        return _compose_scalar(directive, values[-1:], unit_values)
     if not unit_values:
         return _made(directive, "new", unit_values, values, "")
-    if not is_list:
-        note = f"the unit sets {directive}={unit_values[-1]}; the trial overrides it"
-        return _made(directive, "overrides", unit_values, values, note)
     catalog = [v for v in values if v]
     if directive in CAPABILITY_INITIAL:
         return _intersect_capabilities(directive, catalog, unit_values)
@@ -124,6 +122,18 @@ def _compose_one(
         return _made(directive, "replaced", unit_values, values, note)
     note = f"the trial's items add to the unit's own {directive}"
     return _made(directive, "added", unit_values, catalog, note)
+
+
+def _compose_scalar(
+    directive: str, values: list[str], unit_values: tuple[str, ...]
+) -> ComposedDirective:
+    """A scalar: the drop-in's last assignment wins over the unit's."""
+    action, note = "new", ""
+    if unit_values:
+        action = "overrides"
+        note = f"the unit sets {directive}={unit_values[-1]}; the trial overrides it"
+    lines = tuple(values)
+    return ComposedDirective(directive, action, unit_values, lines, lines, note)
 
 
 def _compose_filter(

@@ -19,18 +19,32 @@ from bisect_tui.core.catalog import Entry
 from bisect_tui.core.composition import Composition, compose_dropin
 from bisect_tui.core.composition_unit import UnitAssignments, parse_systemctl_cat
 from bisect_tui.core.dropin import render_dropin
-from bisect_tui.errors import RollbackError
+from bisect_tui.errors import HostError, RollbackError
 from bisect_tui.host import systemd
-from bisect_tui.host.deadman import DEFAULT_WINDOW, DISARM_COMMAND, DeadMan, arm_command
-from bisect_tui.host.readback import Readback, SyscallTable, read_back
+from bisect_tui.host.deadman import (
+    ARM,
+    DEFAULT_WINDOW,
+    DISARM,
+    DeadMan,
+    arm_command,
+)
+from bisect_tui.host.readback import (
+    Readback,
+    SyscallTable,
+    evaluate,
+    needs_syscall_groups,
+    readback_properties,
+)
 from bisect_tui.host.remote import (
+    RELOAD_FAILED,
+    RESTART,
     RESTORE,
     WRITE_DROPIN,
     WRITE_STATE_FILE,
     dropin_path,
     known_good_path,
 )
-from bisect_tui.host.runner import CommandResult, CommandRunner, remote_command_line
+from bisect_tui.host.runner import CommandResult, CommandRunner, loggable_command
 
 log = logging.getLogger(__name__)
 
@@ -63,22 +77,27 @@ class TrialPlan:
         return dropin_path(self.unit)
 
     def commands(self) -> list[str]:
-        """The remote commands of the trial, in order, as the host receives them."""
-        steps: list[tuple[list[str], str]] = [
-            (arm_command(self.unit, self.window), ""),
-            (["sh", "-c", "<write-dropin script>", "harden-bisect", self.unit], ""),
-            (["systemctl", "daemon-reload"], ""),
-            (["systemctl", "reset-failed", self.unit], ""),
-            (["systemctl", "restart", self.unit], ""),
-            (["systemctl", "show", self.unit, "--property=…"], "read back"),
-            (DISARM_COMMAND, "once the checklist has decided"),
+        """The remote commands of the trial, in order, as the host receives them.
+
+        Fixed scripts are shown by their title; the drop-in goes on standard
+        input of ``write-dropin``.
+        """
+        steps: list[tuple[list[str], bool, str]] = [
+            (
+                ARM.argv(self.unit, *arm_command(self.unit, self.window)),
+                True,
+                "rollback script on stdin",
+            ),
+            (WRITE_DROPIN.argv(self.unit), True, f"drop-in to {self.path}"),
+            (RESTART.argv(self.unit), True, "daemon-reload, reset-failed, restart"),
+            (["systemctl", "show", self.unit, "--property=..."], False, "read back"),
+            (["journalctl", "--after-cursor=...", "_PID=1"], True, "warnings"),
+            (DISARM.argv(self.unit), True, "once the checklist has decided"),
         ]
         lines = []
-        for argv, note in steps:
-            sudo = note != "read back"
-            line = remote_command_line(argv, sudo=sudo)
+        for argv, sudo, note in steps:
+            line = loggable_command(argv, sudo=sudo)
             lines.append(f"{line}    # {note}" if note else line)
-        lines[1] += f"  < drop-in for {self.path}"
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,21 +200,34 @@ class TrialHost:
             result = WRITE_DROPIN.run(
                 self.runner, self.unit, stdin=plan.composition.text
             )
-            systemd.require(result, self.runner.host, f"write {plan.path}")
-            cursor = systemd.journal_cursor(self.runner)
-        with clock("reload"):
-            systemd.daemon_reload(self.runner)
+            cursor = systemd.require(result, self.runner.host, "write the drop-in")
         with clock("restart"):
-            systemd.reset_failed(self.runner, self.unit)
-            restart = systemd.restart(self.runner, self.unit, RESTART_TIMEOUT)
-            state = systemd.wait_settled(self.runner, self.unit, SETTLE_TIMEOUT)
+            restart = RESTART.run(self.runner, self.unit, timeout=RESTART_TIMEOUT)
+            if restart.exit_status == RELOAD_FAILED:
+                raise HostError(f"{self.runner.host}: systemctl daemon-reload failed")
         with clock("readback"):
-            journal = systemd.journal_since(self.runner, cursor, "_PID=1")
-            readback = read_back(
-                self.runner, self.unit, plan.composition, journal, self.syscalls
-            )
+            state, readback = self._read_back(plan, cursor.stdout.strip())
         log.info("%s: trial applied, %s", self.unit, state.describe())
         return ApplyOutcome(plan, state, restart, readback, timings)
+
+    def _read_back(
+        self, plan: TrialPlan, cursor: str
+    ) -> tuple[systemd.UnitState, Readback]:
+        props = readback_properties(plan.composition)
+        printed = systemd.show(
+            self.runner, self.unit, [*systemd.UNIT_STATE_PROPERTIES, *props]
+        )
+        state = systemd.state_from(printed)
+        if not state.settled:
+            state = systemd.wait_settled(self.runner, self.unit, SETTLE_TIMEOUT)
+        journal = systemd.journal_since(self.runner, cursor, "_PID=1")
+        groups = (
+            self.syscalls.groups() if needs_syscall_groups(plan.composition) else {}
+        )
+        readback = evaluate(self.unit, plan.composition, printed, journal, groups)
+        for problem in readback.problems():
+            log.warning("%s: read-back: %s", self.runner.host, problem)
+        return state, readback
 
     def keep(self, plan: TrialPlan) -> bool:
         """The trial was good: make it the known-good state, then disarm.

@@ -20,7 +20,6 @@ from bisect_tui.errors import HostError
 from bisect_tui.host.remote import (
     ROLLBACK_SCRIPT_PATH,
     ROLLBACK_SCRIPT_TEXT,
-    WRITE_STATE_FILE,
     RemoteScript,
 )
 from bisect_tui.host.runner import CommandRunner
@@ -59,7 +58,8 @@ def arm_command(unit: str, window: float) -> list[str]:
 
 DISARM = RemoteScript(
     "disarm",
-    f"""unit=$1
+    f"""# harden-bisect: disarm
+unit=$1
 systemctl stop {DEADMAN_UNIT}.timer 2>/dev/null
 systemctl reset-failed {DEADMAN_UNIT}.service 2>/dev/null
 note=/run/harden-bisect/$unit.deadman-fired
@@ -69,8 +69,25 @@ exit 0
 )
 """Stop the timer (a running rollback is left to finish); report if it fired."""
 
-DISARM_COMMAND = ["systemctl", "stop", f"{DEADMAN_UNIT}.timer"]
-"""The essential step of :data:`DISARM`, as shown by ``--plan``."""
+ARM = RemoteScript(
+    "arm",
+    """# harden-bisect: arm
+set -eu
+unit=$1
+state=/run/harden-bisect
+install -d -m 0700 "$state"
+tmp=$(mktemp "$state/.rollback.XXXXXX")
+cat > "$tmp"
+chmod 0700 "$tmp"
+mv -f "$tmp" "$state/rollback.sh"
+systemctl stop harden-bisect-deadman.timer 2>/dev/null || true
+systemctl reset-failed harden-bisect-deadman.service 2>/dev/null || true
+rm -f "$state/$unit.deadman-fired"
+shift
+exec "$@"
+""",
+)
+"""Write the rollback script (standard input), clear an old timer, run ``$2…``."""
 
 
 class DeadMan:
@@ -80,23 +97,19 @@ class DeadMan:
         """Create the dead-man for ``unit`` on ``runner``'s host."""
         self.runner = runner
         self.unit = unit
-        self._script_written = False
 
     def arm(self, window: float = DEFAULT_WINDOW) -> None:
         """Arm (or re-arm) the timer to fire in ``window`` seconds.
 
+        One remote call writes the rollback script, clears an earlier timer and
+        starts the new one.
+
         Raises:
-            HostError: The script could not be written or the timer not armed;
-                the caller must not restart the unit without it.
+            HostError: The timer could not be armed; the caller must not
+                restart the unit without it.
         """
-        if not self._script_written:
-            result = WRITE_STATE_FILE.run(
-                self.runner, "rollback.sh", "0700", stdin=ROLLBACK_SCRIPT_TEXT
-            )
-            require(result, self.runner.host, "write the rollback script")
-            self._script_written = True
-        self.disarm()
-        result = self.runner.run(arm_command(self.unit, window), sudo=True)
+        argv = ARM.argv(self.unit, *arm_command(self.unit, window))
+        result = self.runner.run(argv, sudo=True, stdin=ROLLBACK_SCRIPT_TEXT)
         require(result, self.runner.host, "arm the dead-man timer")
         log.info("dead-man armed: %s rolls back in %.0f s", self.unit, window)
 

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 LOCK_SCRIPT = RemoteScript(
     "lock",
-    r"""set -eu
+    r"""# harden-bisect: lock
+set -eu
 action=$1
 client=${2:-}
 state=/run/harden-bisect

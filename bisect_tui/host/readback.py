@@ -82,9 +82,10 @@ class Readback:
             if item.verdict == "ignored":
                 lines.append(f"{item.directive}: ignored (systemd has no such setting)")
             elif item.verdict == "differs":
+                shown = _clip(item.printed or "", 80)
                 lines.append(
-                    f"{item.directive}: systemd applied {item.printed!r}, "
-                    f"not {item.intended!r} ({item.rule})"
+                    f"{item.directive}: systemd applied {shown!r}, "
+                    f"not {_clip(item.intended, 80)!r} ({item.rule})"
                 )
         lines.extend(f"systemd: {warning}" for warning in self.warnings)
         return lines
@@ -98,6 +99,10 @@ class Readback:
             "directives": [d.to_dict() for d in self.directives],
             "problems": self.problems(),
         }
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 class SyscallTable:
@@ -146,6 +151,43 @@ def compare_directive(
     )
 
 
+def readback_properties(composition: Composition) -> list[str]:
+    """The ``systemctl show`` properties a read-back of ``composition`` needs."""
+    props = [property_name(d.directive) for d in composition.directives]
+    return [*dict.fromkeys(props), "DropInPaths"]
+
+
+def needs_syscall_groups(composition: Composition) -> bool:
+    """Whether the trial has a syscall filter to compare."""
+    return any(d.directive == "SystemCallFilter" for d in composition.directives)
+
+
+def evaluate(
+    unit: str,
+    composition: Composition,
+    printed: dict[str, str],
+    journal: list[str],
+    groups: SyscallGroups,
+) -> Readback:
+    """Compare what was written with what systemd reports (pure).
+
+    Args:
+        unit: The unit the trial applies to.
+        composition: What was written.
+        printed: ``systemctl show`` output for :func:`readback_properties`.
+        journal: systemd's (PID 1's) journal lines since the reload.
+        groups: The host's syscall groups, for ``SystemCallFilter``.
+    """
+    results = tuple(
+        compare_directive(item, printed.get(property_name(item.directive)), groups)
+        for item in composition.directives
+    )
+    path = dropin_path(unit)
+    loaded = path in printed.get("DropInPaths", "").split()
+    warnings = tuple(line for line in journal if path in line)
+    return Readback(results, loaded, warnings)
+
+
 def read_back(
     runner: CommandRunner,
     unit: str,
@@ -162,20 +204,9 @@ def read_back(
         journal: systemd's (PID 1's) journal lines since the reload.
         syscalls: The host's syscall groups, for ``SystemCallFilter``.
     """
-    props = [property_name(d.directive) for d in composition.directives]
-    printed = show(runner, unit, [*props, "DropInPaths"])
-    needs_groups = any(
-        d.directive == "SystemCallFilter" for d in composition.directives
-    )
-    groups = syscalls.groups() if needs_groups else {}
-    results = tuple(
-        compare_directive(item, printed.get(property_name(item.directive)), groups)
-        for item in composition.directives
-    )
-    path = dropin_path(unit)
-    loaded = path in printed.get("DropInPaths", "").split()
-    warnings = tuple(line for line in journal if path in line)
-    readback = Readback(results, loaded, warnings)
+    printed = show(runner, unit, readback_properties(composition))
+    groups = syscalls.groups() if needs_syscall_groups(composition) else {}
+    readback = evaluate(unit, composition, printed, journal, groups)
     for problem in readback.problems():
         log.warning("%s: read-back: %s", runner.host, problem)
     return readback

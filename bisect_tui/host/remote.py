@@ -124,12 +124,15 @@ ROLLBACK_SCRIPT_TEXT = (
 )
 """The rollback script file the dead-man timer runs (written to the state dir)."""
 
-RESTORE = RemoteScript("restore", "set -eu\nunit=$1\nmode=$2\n" + _RESTORE_BODY)
+RESTORE = RemoteScript(
+    "restore", "# harden-bisect: restore\nset -eu\nunit=$1\nmode=$2\n" + _RESTORE_BODY
+)
 """Run directly: ``UNIT known-good`` or ``UNIT remove``; same steps as the file."""
 
 WRITE_DROPIN = RemoteScript(
     "write-dropin",
-    r"""set -eu
+    r"""# harden-bisect: write-dropin
+set -eu
 unit=$1
 state=/run/harden-bisect
 dir=/run/systemd/system/$unit.d
@@ -145,13 +148,37 @@ cat > "$tmp"
 chmod 0644 "$tmp"
 mv -f "$tmp" "$dir/zz-harden-bisect.conf"
 trap - EXIT
+journalctl -n 0 --show-cursor -q 2>/dev/null | sed -n 's/^-- cursor: //p'
 """,
 )
-"""Write standard input as the tool's drop-in of ``$1``, atomically."""
+"""Write standard input as the tool's drop-in of ``$1``, atomically.
+
+Prints the journal's cursor, so the read-back reads only what systemd says
+about the drop-in from the reload on.
+"""
+
+RELOAD_FAILED = 90
+"""Exit status of :data:`RESTART` when ``daemon-reload`` itself failed."""
+
+RESTART = RemoteScript(
+    "restart",
+    r"""# harden-bisect: restart
+unit=$1
+systemctl daemon-reload || exit 90
+systemctl reset-failed "$unit" 2>/dev/null
+exec systemctl restart "$unit"
+""",
+)
+"""Reload systemd, clear the unit's start counter, restart it (its exit status).
+
+nginx's unit allows 5 starts in 10 s; without ``reset-failed`` a fast search
+fails with "start request repeated too quickly" instead of with its directive.
+"""
 
 WRITE_STATE_FILE = RemoteScript(
     "write-state-file",
-    r"""set -eu
+    r"""# harden-bisect: write-state-file
+set -eu
 name=$1
 mode=$2
 state=/run/harden-bisect
@@ -169,7 +196,8 @@ trap - EXIT
 
 READ_STATE = RemoteScript(
     "read-state",
-    r"""unit=$1
+    r"""# harden-bisect: read-state
+unit=$1
 dropin=/run/systemd/system/$unit.d/zz-harden-bisect.conf
 good=/run/harden-bisect/$unit.known-good.conf
 for f in "$dropin" "$good"; do
@@ -182,7 +210,8 @@ exit 0
 
 FORGET_STATE = RemoteScript(
     "forget-state",
-    r"""set -eu
+    r"""# harden-bisect: forget-state
+set -eu
 unit=$1
 state=/run/harden-bisect
 rm -f "$state/$unit.known-good.conf" "$state/$unit.deadman-fired" "$state/rollback.sh"

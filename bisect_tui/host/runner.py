@@ -133,6 +133,18 @@ def remote_command_line(argv: Sequence[str], *, sudo: bool = False) -> str:
     return shlex.join(words)
 
 
+def loggable_command(argv: Sequence[str], *, sudo: bool = False) -> str:
+    """The command line for logs: a script passed to ``sh -c`` shows its title.
+
+    The tool's fixed scripts start with a ``# title`` comment line; logging
+    that instead of the whole script keeps one line per command.
+    """
+    words = list(argv)
+    if len(words) > 2 and words[:2] == ["sh", "-c"] and words[2].startswith("# "):
+        words[2] = "<" + words[2].splitlines()[0][2:] + ">"
+    return remote_command_line(words, sudo=sudo)
+
+
 def first_line(text: str) -> str:
     """The first non-blank line of ``text``, stripped; ``""`` when there is none."""
     for line in text.splitlines():

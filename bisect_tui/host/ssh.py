@@ -18,7 +18,12 @@ from collections.abc import Sequence
 import paramiko
 
 from bisect_tui.errors import HostError
-from bisect_tui.host.runner import CommandResult, Stream, remote_command_line
+from bisect_tui.host.runner import (
+    CommandResult,
+    Stream,
+    loggable_command,
+    remote_command_line,
+)
 from bisect_tui.host.ssh_config import SshTarget
 from bisect_tui.host.ssh_connect import PassphrasePrompt, open_client
 
@@ -77,25 +82,24 @@ class SshRunner:
     ) -> CommandResult:
         """Run ``argv`` on the host; see :class:`CommandRunner`."""
         line = remote_command_line(argv, sudo=sudo)
+        shown = loggable_command(argv, sudo=sudo)
         started = time.monotonic()
         channel = self._session()
         try:
             channel.exec_command(line)
-            if stdin is not None:
-                channel.sendall(stdin.encode("utf-8"))
-            channel.shutdown_write()
+            _feed(channel, stdin)
             stdout, stderr, status = _collect(channel, started + timeout)
         except TimeoutError as exc:
-            log.warning("%s: %s timed out after %.0f s", self.host, line, timeout)
+            log.warning("%s: %s timed out after %.0f s", self.host, shown, timeout)
             raise HostError(
-                f"{self.host}: `{line}` did not finish within {timeout:.0f} s"
+                f"{self.host}: `{shown}` did not finish within {timeout:.0f} s"
             ) from exc
         except (paramiko.SSHException, OSError) as exc:
-            raise HostError(f"{self.host}: `{line}` failed: {exc}") from exc
+            raise HostError(f"{self.host}: `{shown}` failed: {exc}") from exc
         finally:
             channel.close()
         seconds = time.monotonic() - started
-        log.info("%s: %s -> %d (%.2f s)", self.host, line, status, seconds)
+        log.info("%s: %s -> %d (%.2f s)", self.host, shown, status, seconds)
         return CommandResult(tuple(argv), status, stdout, stderr, seconds, sudo)
 
     def open_tcp(self, host: str, port: int, timeout: float = 10.0) -> Stream:
@@ -130,6 +134,17 @@ class SshRunner:
             return self._transport().open_session(timeout=10.0)
         except (paramiko.SSHException, OSError) as exc:
             raise HostError(f"{self.host}: cannot open a session: {exc}") from exc
+
+
+def _feed(channel: paramiko.Channel, stdin: str | None) -> None:
+    """Send ``stdin`` and end it; a command that already exited needs neither."""
+    try:
+        if stdin is not None:
+            channel.sendall(stdin.encode("utf-8"))
+        channel.shutdown_write()
+    except (paramiko.SSHException, OSError):
+        if not (channel.closed or channel.exit_status_ready()):
+            raise
 
 
 def _collect(channel: paramiko.Channel, deadline: float) -> tuple[str, str, int]:

@@ -72,22 +72,6 @@ def cat(runner: CommandRunner, unit: str) -> str:
     return require(result, runner.host, f"read the files of {unit}").stdout
 
 
-def daemon_reload(runner: CommandRunner) -> CommandResult:
-    """Reload systemd's configuration (needed after any unit file change)."""
-    result = runner.run(["systemctl", "daemon-reload"], sudo=True, timeout=60)
-    return require(result, runner.host, "reload systemd")
-
-
-def reset_failed(runner: CommandRunner, unit: str) -> CommandResult:
-    """Clear the unit's failed state and start-rate counter (5 starts per 10 s)."""
-    return runner.run(["systemctl", "reset-failed", unit], sudo=True)
-
-
-def restart(runner: CommandRunner, unit: str, timeout: float) -> CommandResult:
-    """Restart ``unit``, waiting for the job; a failed start is a result, not error."""
-    return runner.run(["systemctl", "restart", unit], sudo=True, timeout=timeout)
-
-
 @dataclass(frozen=True)
 class UnitState:
     """Where a unit stands after a restart.
@@ -125,12 +109,22 @@ class UnitState:
         return f"{self.active}/{self.sub} ({self.result}, status {self.main_status})"
 
 
-UNIT_STATE_PROPERTIES = ("ActiveState", "SubState", "Result", "ExecMainStatus")
+UNIT_STATE_PROPERTIES = (
+    "ActiveState",
+    "SubState",
+    "Result",
+    "ExecMainStatus",
+    "NRestarts",
+)
 
 
 def unit_state(runner: CommandRunner, unit: str) -> UnitState:
     """Read the unit's state properties."""
-    values = show(runner, unit, (*UNIT_STATE_PROPERTIES, "NRestarts"))
+    return state_from(show(runner, unit, UNIT_STATE_PROPERTIES))
+
+
+def state_from(values: dict[str, str]) -> UnitState:
+    """The unit state in ``systemctl show`` output for :data:`UNIT_STATE_PROPERTIES`."""
     return UnitState(
         values.get("ActiveState", ""),
         values.get("SubState", ""),

@@ -188,3 +188,12 @@ def test_inverted_intersection_round_trips_through_assignments() -> None:
     for directive in ("CapabilityBoundingSet", "AmbientCapabilities"):
         lines = ["CAP_X", *result.assignments()]
         assert fold_capabilities(directive, lines) == result
+
+
+def test_scalar_effective_value_is_the_last_assignment() -> None:
+    """A scalar the unit also sets reads back as the trial's value alone."""
+    result = compose_dropin(dropin("ProtectSystem=full"), unit())
+    composed = result.by_directive("ProtectSystem")
+    assert composed is not None
+    assert composed.effective == ("full",)
+    assert composed.unit_values == ("strict",)
