@@ -51,7 +51,7 @@ class CommandResult:
             E.g. ``"systemctl restart nginx.service exited 1: Job failed"``.
         """
         said = first_line(self.stderr) or first_line(self.stdout)
-        text = f"{shlex.join(self.argv)} exited {self.exit_status}"
+        text = f"{loggable_command(self.argv)} exited {self.exit_status}"
         return f"{text}: {said}" if said else text
 
 
