@@ -34,8 +34,10 @@ _SIGSYS = re.compile(r"exited on signal 31\b|status=31/SYS|status=159\b")
 _EPERM_CALL = re.compile(
     r"(?P<call>initgroups|setgroups|setgid|setuid)\(.*\(1: Operation not permitted\)"
 )
+# systemd 252 says "Unknown key 'X' in section [Service]"; older versions
+# "Unknown key name 'X' in section 'Service'" or "Unknown lvalue 'X' …".
 _UNKNOWN_KEY = re.compile(
-    r"Unknown (?:key name|lvalue) '(?P<key>[^']+)' in section '(?P<section>[^']+)'"
+    r"Unknown (?:key name|key|lvalue) '(?P<key>[^']+)' in section \[?'?(?P<section>\w+)"
 )
 _BAD_SYSCALL = re.compile(r"Failed to parse system call, ignoring: (?P<item>\S+)")
 
@@ -219,7 +221,7 @@ def cannot_respawn(line: str) -> Hint | None:
 
 
 def unknown_key(line: str) -> Hint | None:
-    """``Unknown key name 'ProtectFoo' in section 'Service', ignoring.``."""
+    """``Unknown key 'ProtectFoo' in section [Service], ignoring.``."""
     found = _UNKNOWN_KEY.search(line)
     if not found:
         return None

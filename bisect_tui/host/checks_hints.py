@@ -1,11 +1,12 @@
 """Gather the log lines that explain a failed trial, then name the suspects.
 
-Three sources, each cut to what happened since the unit's last start so an
-earlier trial's complaints are not blamed on this one: the unit's journal (from a
-minute before the start, which covers the ``daemon-reload`` that warns about
-unknown keys and unparsable system calls), the kernel's seccomp audit lines, and
-the tail of nginx's error log, where worker deaths are reported. Gathering is
-best effort: a source that cannot be read is logged and left out.
+Three sources, each cut to what belongs to the unit's current start (see
+:mod:`bisect_tui.core.hints_sources`) so an earlier trial's complaints are not
+blamed on this one: the unit's journal with the last ``daemon-reload``'s
+warnings about unknown keys and unparsable system calls, the kernel's seccomp
+audit lines, and the tail of nginx's error log, where worker deaths are
+reported. Gathering is best effort: a source that cannot be read is logged and
+left out.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from bisect_tui.core.checklist_systemd import (
     JournalEntry,
     entries_since,
     parse_journal_json,
+    parse_show,
 )
 from bisect_tui.core.hints import Hint, explain
+from bisect_tui.core.hints_sources import error_log_for_start, journal_for_start
 from bisect_tui.errors import HostError
 from bisect_tui.host.checks_systemd import show
 from bisect_tui.host.runner import CommandRunner
@@ -29,8 +32,9 @@ logger = logging.getLogger(__name__)
 ERROR_LOG = "/var/log/nginx/error.log"
 """Where Debian's and NixOS's nginx write their error log."""
 
-LOOKBACK_SECONDS = 60.0
-"""How far before the unit's start the journal is read."""
+LOOKBACK_US = 60_000_000
+"""How far before the start unit-file warnings are read when the host does not
+say when units were last loaded (microseconds)."""
 
 JOURNAL_LINES = 300
 """Most recent journal entries read per source."""
@@ -39,6 +43,8 @@ ERROR_LOG_LINES = 200
 """Lines read from the end of the error log."""
 
 _NGINX_TIME = "+%Y/%m/%d %H:%M:%S"
+_UNIT_STATE = ("InactiveExitTimestampMonotonic", "MainPID")
+_RELOAD = "UnitsLoadTimestampMonotonic"
 _TIMEOUT = 20.0
 
 
@@ -64,7 +70,7 @@ class HintText:
 def gather_hint_text(
     runner: CommandRunner, unit: str, error_log: str = ERROR_LOG
 ) -> HintText:
-    """Fetch the journal, audit and error-log lines since ``unit`` last started.
+    """Fetch the journal, audit and error-log lines of ``unit``'s current start.
 
     Args:
         runner: The connection to the host.
@@ -75,22 +81,31 @@ def gather_hint_text(
         What could be read; empty sources when nothing could.
     """
     try:
-        state = show(runner, unit, ("InactiveExitTimestampMonotonic",), _TIMEOUT)
-        start = int(state.get("InactiveExitTimestampMonotonic") or 0)
-        journal = _journal(
-            runner, ["--unit", unit], start - int(LOOKBACK_SECONDS * 1e6)
-        )
+        state = show(runner, unit, _UNIT_STATE, _TIMEOUT)
+        start = _number(state, "InactiveExitTimestampMonotonic")
+        reload = _last_reload(runner) or max(0, start - LOOKBACK_US)
+        unit_entries = _journal(runner, ["--unit", unit], min(start, reload))
         kernel = _journal(runner, ["_TRANSPORT=kernel", "+", "_TRANSPORT=audit"], start)
-        seccomp = [e for e in kernel if "syscall=" in e.message]
-        errors = _error_log(runner, error_log, _wall_clock_us(start, journal + kernel))
+        seccomp = [e.message for e in kernel if "syscall=" in e.message]
+        wall = _wall_clock_us(start, unit_entries + kernel)
+        errors = _error_log(runner, error_log, wall, _number(state, "MainPID"))
     except HostError as exc:
         logger.warning("cannot gather hint text from %s: %s", runner.host, exc)
         return HintText()
-    return HintText(
-        tuple(e.message for e in journal),
-        tuple(e.message for e in seccomp),
-        tuple(errors),
-    )
+    journal = journal_for_start(unit_entries, start, reload)
+    return HintText(tuple(journal), tuple(seccomp), tuple(errors))
+
+
+def _number(properties: dict[str, str], name: str) -> int:
+    value = properties.get(name, "")
+    return int(value) if value.isdigit() else 0
+
+
+def _last_reload(runner: CommandRunner) -> int:
+    # The manager's own property: when units were last (re)loaded. It comes
+    # just before the unit-file warnings a daemon-reload logs.
+    argv = ["systemctl", "show", "--property=UnitsLoadTimestampMonotonic"]
+    return _number(parse_show(runner.run(argv, timeout=_TIMEOUT).stdout), _RELOAD)
 
 
 def _journal(
@@ -114,7 +129,9 @@ def _wall_clock_us(monotonic_us: int, entries: list[JournalEntry]) -> int | None
     return None
 
 
-def _error_log(runner: CommandRunner, path: str, since_us: int | None) -> list[str]:
+def _error_log(
+    runner: CommandRunner, path: str, since_us: int | None, main_pid: int
+) -> list[str]:
     tail = runner.run(["tail", "-n", str(ERROR_LOG_LINES), "--", path], sudo=True)
     if not tail.ok:
         logger.info("no error log: %s", tail.describe())
@@ -128,8 +145,7 @@ def _error_log(runner: CommandRunner, path: str, since_us: int | None) -> list[s
     stamp = runner.run(["date", "-d", moment, _NGINX_TIME], timeout=_TIMEOUT)
     if not stamp.ok:
         return lines[-20:]
-    since = stamp.stdout.strip()
-    return [line for line in lines if line[: len(since)] >= since]
+    return error_log_for_start(lines, stamp.stdout.strip(), main_pid)
 
 
 def explain_failure(

@@ -105,6 +105,7 @@ def test_skip_alone_leaves_the_run_unresolved(port: int) -> None:
     assert result.failing == ()
 
 
+DROPIN = "/run/systemd/system/nginx.service.d/zz-harden-bisect.conf"
 JOURNAL = "\n".join(
     json.dumps(
         {
@@ -115,8 +116,12 @@ JOURNAL = "\n".join(
         }
     )
     for mono, message in [
-        (1_000_000, "old: Failed to parse system call, ignoring: ~@resources"),
-        (95_000_000, "zz.conf:5: Failed to parse system call, ignoring: ~@privileged"),
+        (1_000_000, f"{DROPIN}:5: Failed to parse system call, ignoring: ~@resources"),
+        (
+            95_000_000,
+            f"{DROPIN}:5: Failed to parse system call, ignoring: ~@privileged",
+        ),
+        (97_000_000, "nginx: [emerg] from the instance being stopped"),
         (100_500_000, "Started nginx.service."),
     ]
 )
@@ -127,16 +132,21 @@ KERNEL = json.dumps(
         "MESSAGE": 'audit: type=1326 comm="nginx" sig=31 arch=c000003e syscall=116',
     }
 )
-ERROR_LOG = (
-    "2023/11/14 22:13:00 [alert] 1#1: worker process 5 exited on signal 6\n"
-    "2023/11/14 22:15:01 [alert] 700#700: worker process 812 exited on signal 31\n"
-)
+ERROR_LOG = """\
+2023/11/14 22:13:00 [alert] 600#600: worker process 5 exited on signal 6
+2023/11/14 22:15:00 [alert] 600#600: worker process 650 exited on signal 31
+2023/11/14 22:15:00 [emerg] 701#701: initgroups(www-data, 33) failed
+2023/11/14 22:15:00 [alert] 700#700: worker process 701 exited on signal 31
+2023/11/14 22:15:01 [alert] 700#700: worker process 812 exited on signal 31
+"""
 
 
 def hint_host(call: Call) -> Reply | None:
     argv = call.argv
+    if argv == ("systemctl", "show", "--property=UnitsLoadTimestampMonotonic"):
+        return Reply(0, "UnitsLoadTimestampMonotonic=94000000\n")
     if argv[:2] == ("systemctl", "show"):
-        return Reply(0, "InactiveExitTimestampMonotonic=100000000\n")
+        return Reply(0, "InactiveExitTimestampMonotonic=100000000\nMainPID=700\n")
     if argv[0] == "journalctl":
         return Reply(0, JOURNAL if "--unit" in argv else KERNEL)
     if argv[0] == "tail":
@@ -148,16 +158,16 @@ def hint_host(call: Call) -> Reply | None:
 
 
 def test_hint_text_is_cut_to_this_start() -> None:
-    """Old journal lines and old error-log lines are left out."""
+    """Earlier trials' lines are left out; the last reload's warnings stay."""
     text = gather_hint_text(ScriptedRunner(handler=hint_host), "nginx.service")
     assert text.journal == (
-        "zz.conf:5: Failed to parse system call, ignoring: ~@privileged",
+        f"{DROPIN}:5: Failed to parse system call, ignoring: ~@privileged",
         "Started nginx.service.",
     )
     assert text.kernel == (
         'audit: type=1326 comm="nginx" sig=31 arch=c000003e syscall=116',
     )
-    assert text.error_log == (ERROR_LOG.splitlines()[1],)
+    assert text.error_log == tuple(ERROR_LOG.splitlines()[2:])
 
 
 def test_explain_failure_names_the_privileged_group() -> None:

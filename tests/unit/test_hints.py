@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bisect_tui.core.checklist import ChecklistResult, CheckResult
+from bisect_tui.core.checklist_systemd import JournalEntry
 from bisect_tui.core.hints import dedupe, explain, find_hints, hints_from_results
 from bisect_tui.core.hints_model import Hint
+from bisect_tui.core.hints_sources import error_log_for_start, journal_for_start
 from bisect_tui.core.hints_syscalls import syscall_by_name, syscall_by_number
 
 DROPIN = "/run/systemd/system/nginx.service.d/zz-harden-bisect.conf"
@@ -85,6 +87,11 @@ SIGNS = [
         "ignoring.",
         "ProtectHostnameX",
         "does not know ProtectHostnameX=",
+    ),
+    (
+        f"{DROPIN}:2: Unknown key 'ProtectFooBar' in section [Service], ignoring.",
+        "ProtectFooBar",
+        "does not know ProtectFooBar=",
     ),
     (
         f"{DROPIN}:7: Failed to parse system call, ignoring: ~@privileged",
@@ -224,3 +231,28 @@ def test_long_evidence_is_cut() -> None:
     hint = Hint("s", "D", "", "x" * 1000, "why")
     assert len(hint.evidence) == 240 and hint.evidence.endswith("…")
     assert hint.to_dict()["suspect"] == "D"
+
+
+def entry(seconds: float, message: str) -> JournalEntry:
+    return JournalEntry(int(seconds * 1e6), 0, 3, message)
+
+
+def test_journal_without_a_known_reload_keeps_only_the_start() -> None:
+    """With no reload time, nothing before the start is kept."""
+    entries = [entry(9, f"{DROPIN}:2: Unknown key 'A' in section [Service]")]
+    entries.append(entry(11, "started"))
+    assert journal_for_start(entries, 10_000_000, 0) == ["started"]
+    assert journal_for_start(entries, 10_000_000, 8_000_000) == [
+        entries[0].message,
+        "started",
+    ]
+
+
+def test_error_log_of_a_failed_start_drops_old_masters() -> None:
+    """No master runs: its predecessor's worker reports are not this start's."""
+    lines = [
+        "2024/01/01 10:00:00 [alert] 600#600: worker process 650 exited on signal 31",
+        '2024/01/01 10:00:00 [emerg] 990#990: open() "/run/nginx.pid" failed (30: x)',
+        "not an nginx line",
+    ]
+    assert error_log_for_start(lines, "2024/01/01 10:00:00", 0) == [lines[1]]
