@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 from bisect_tui.core.checklist_kinds import PRIORITIES
 
+NGINX_LEVELS: dict[str, int] = {"emerg": 0, "alert": 1, "crit": 2}
+"""nginx's serious log levels as syslog priorities."""
+
+_NGINX_LEVEL = re.compile(r"\[(emerg|alert|crit)\]")
 _EXPOSURE = re.compile(
     r"Overall exposure level for (?P<unit>\S+):\s*(?P<score>\d+(?:\.\d+)?)\s+"
     r"(?P<label>[A-Z]+)"
@@ -37,9 +41,22 @@ class JournalEntry:
     priority: int
     message: str
 
+    @property
+    def severity(self) -> int:
+        """The priority, or nginx's own level in the text if that is worse.
+
+        journald files everything a service writes to its standard error as
+        ``info``; nginx marks its serious lines ``[emerg]``, ``[alert]`` or
+        ``[crit]`` (its ``[error]`` is mostly about single requests, such as a
+        missing file, and is not counted).
+        """
+        found = _NGINX_LEVEL.search(self.message)
+        level = NGINX_LEVELS[found.group(1)] if found else self.priority
+        return min(self.priority, level)
+
     def describe(self) -> str:
         """The entry as one evidence line, e.g. ``"err: Failed to start …"``."""
-        name = PRIORITIES[self.priority] if 0 <= self.priority < 8 else "?"
+        name = PRIORITIES[self.severity] if 0 <= self.severity < 8 else "?"
         return f"{name}: {self.message}"
 
 
@@ -94,6 +111,22 @@ def _int(value: object, default: int = 0) -> int:
 def entries_since(entries: list[JournalEntry], start_us: int) -> list[JournalEntry]:
     """The entries logged at or after ``start_us`` (monotonic microseconds)."""
     return [e for e in entries if e.monotonic_us >= start_us]
+
+
+def serious_entries(
+    entries: list[JournalEntry], start_us: int, priority: str
+) -> list[JournalEntry]:
+    """The distinct entries since ``start_us`` of ``priority`` or worse, in order.
+
+    Args:
+        entries: Entries from one or more journal queries (may repeat).
+        start_us: The unit's start, in monotonic microseconds.
+        priority: The mildest priority that counts, e.g. ``"err"``.
+    """
+    threshold = PRIORITIES.index(priority)
+    unique = {(e.monotonic_us, e.message): e for e in entries_since(entries, start_us)}
+    ordered = sorted(unique.values(), key=lambda e: e.monotonic_us)
+    return [e for e in ordered if e.severity <= threshold]
 
 
 @dataclass(frozen=True)

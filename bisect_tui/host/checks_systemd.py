@@ -24,11 +24,11 @@ from bisect_tui.core.checklist import (
 from bisect_tui.core.checklist_kinds import PRIORITIES
 from bisect_tui.core.checklist_systemd import (
     SAMPLE_SEPARATOR,
-    entries_since,
     parse_exposure,
     parse_journal_json,
     parse_show,
     parse_worker_sample,
+    serious_entries,
 )
 from bisect_tui.host.runner import CommandResult, CommandRunner
 
@@ -106,32 +106,42 @@ def _judge_workers(
 
 
 def run_journal(check: Check, runner: CommandRunner, unit: str) -> CheckResult:
-    """Judge whether ``unit`` logged anything serious since its last start."""
+    """Judge whether ``unit`` logged anything serious since its last start.
+
+    Two queries: the entries journald filed at the priority or worse, and the
+    latest entries of any priority, for nginx's own ``[emerg]``-style levels in
+    text that journald filed as ``info``.
+    """
     assert isinstance(check.spec, JournalSpec)
     started = time.monotonic()
     state = show(runner, unit, ("InactiveExitTimestampMonotonic",), check.timeout)
     since = int(state.get("InactiveExitTimestampMonotonic") or 0)
     priority = check.spec.priority
-    argv = ["journalctl", "--unit", unit, "--boot", "--priority", priority]
-    argv += ["--output", "json", "--lines", str(JOURNAL_LINES), "--no-pager"]
-    result = runner.run(argv, sudo=True, timeout=check.timeout)
-    verdict, evidence = _judge_journal(result, since, priority)
+    base = ["journalctl", "--unit", unit, "--boot", "--output", "json"]
+    base += ["--lines", str(JOURNAL_LINES), "--no-pager"]
+    filed = runner.run(
+        [*base, "--priority", priority], sudo=True, timeout=check.timeout
+    )
+    latest = runner.run(base, sudo=True, timeout=check.timeout)
+    verdict, evidence = _judge_journal([filed, latest], since, priority)
     seconds = time.monotonic() - started
     return CheckResult(check.id, "journal", verdict, tuple(evidence), seconds)
 
 
 def _judge_journal(
-    result: CommandResult, since_us: int, priority: str
+    results: list[CommandResult], since_us: int, priority: str
 ) -> tuple[Verdict, list[str]]:
-    if not result.ok:
-        return "skip", [f"cannot read the journal: {result.describe()}"]
-    entries = entries_since(parse_journal_json(result.stdout), since_us)
+    failed = next((r for r in results if not r.ok), None)
+    if failed is not None:
+        return "skip", [f"cannot read the journal: {failed.describe()}"]
+    entries = [e for r in results for e in parse_journal_json(r.stdout)]
+    serious = serious_entries(entries, since_us, priority)
     start = f"since the start at {since_us / 1e6:.1f} s after boot"
     worse = "" if priority == PRIORITIES[0] else " or worse"
-    if not entries:
+    if not serious:
         return "good", [f"no message of priority {priority}{worse} {start}"]
-    lines = [f"{len(entries)} messages of priority {priority}{worse} {start}"]
-    lines += [e.describe() for e in entries[-SHOWN_MESSAGES:]]
+    lines = [f"{len(serious)} messages of priority {priority}{worse} {start}"]
+    lines += [e.describe() for e in serious[-SHOWN_MESSAGES:]]
     return "bad", lines
 
 

@@ -106,13 +106,17 @@ def journal_line(monotonic: int, priority: int, message: str) -> str:
     return json.dumps(record)
 
 
-def journal_runner(start: int, journal: str, status: int = 0) -> ScriptedRunner:
-    argv = ("journalctl", "--unit", UNIT, "--boot", "--priority", "err")
-    argv += ("--output", "json", "--lines", "200", "--no-pager")
+def journal_runner(
+    start: int, journal: str, status: int = 0, latest: str = ""
+) -> ScriptedRunner:
+    base = ("journalctl", "--unit", UNIT, "--boot", "--output", "json")
+    base += ("--lines", "200", "--no-pager")
+    stderr = "" if status == 0 else "sudo: a password is required"
     return ScriptedRunner(
         {
             SHOW_START: Reply(0, f"InactiveExitTimestampMonotonic={start}\n"),
-            argv: Reply(status, journal, "" if status == 0 else "sudo: a password"),
+            (*base, "--priority", "err"): Reply(status, journal, stderr),
+            base: Reply(status, latest or journal, stderr),
         }
     )
 
@@ -130,7 +134,26 @@ def test_errors_before_the_start_are_ignored() -> None:
     assert result.evidence == (
         "no message of priority err or worse since the start at 9.0 s after boot",
     )
-    assert runner.calls[1].sudo
+    assert runner.calls[1].sudo and runner.calls[2].sudo
+
+
+def test_nginx_levels_in_info_lines_count() -> None:
+    """nginx's [emerg]/[alert]/[crit] on standard error fail; [error] does not."""
+    latest = [
+        journal_line(9_100_000, 6, "2024/01/01 [error] 7#7: open() favicon failed"),
+        journal_line(
+            9_200_000, 6, "2024/01/01 [alert] 7#7: worker 9 exited on signal 31"
+        ),
+        journal_line(9_300_000, 6, "Started nginx.service."),
+    ]
+    filed = journal_line(9_250_000, 3, "nginx.service: a real error")
+    runner = journal_runner(9_000_000, filed, latest="\n".join(latest))
+    result = run_journal(journal_check(), runner, UNIT)
+    assert result.verdict == "bad"
+    assert result.evidence[1:] == (
+        "alert: 2024/01/01 [alert] 7#7: worker 9 exited on signal 31",
+        "err: nginx.service: a real error",
+    )
 
 
 def test_errors_since_the_start_fail_with_their_text() -> None:

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("bisect_tui", "tests", "benchmarks")
+SOURCES = tuple(
+    name for name in ("bisect_tui", "tests", "benchmarks") if (ROOT / name).is_dir()
+)
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
