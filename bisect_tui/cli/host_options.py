@@ -22,10 +22,21 @@ from bisect_tui.host.ssh_config import SshTarget, read_ssh_config, resolve_targe
 
 log = logging.getLogger(__name__)
 
+DEFAULT_HTTP_PORT = 17080
+"""The site's port on the host, as the design document's origin listens."""
+
+DEFAULT_METRICS_PORT = 9113
+"""The Prometheus exporter's port."""
+
 
 def add_host_options(parser: argparse.ArgumentParser) -> None:
     """Add the connection, unit and confirmation options to ``parser``."""
     group = parser.add_argument_group("host")
+    group.add_argument(
+        "--testbed",
+        action="store_true",
+        help="connect to the running local testbed guest (harden-bisect testbed up)",
+    )
     group.add_argument(
         "--host", metavar="HOST", help="the host: [user@]name, ~/.ssh/config honoured"
     )
@@ -49,10 +60,18 @@ def add_host_options(parser: argparse.ArgumentParser) -> None:
         "--unit", default="nginx.service", help="the service unit (default %(default)s)"
     )
     group.add_argument(
-        "--http-port", type=int, default=17080, metavar="N", help="the site's port"
+        "--http-port",
+        type=int,
+        default=DEFAULT_HTTP_PORT,
+        metavar="N",
+        help="the site's port",
     )
     group.add_argument(
-        "--metrics-port", type=int, default=9113, metavar="N", help="exporter port"
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        metavar="N",
+        help="exporter port",
     )
     group.add_argument(
         "--yes", action="store_true", help="restart the unit without asking"
@@ -62,6 +81,37 @@ def add_host_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the drop-in and every command, change nothing",
     )
+
+
+def fill_from_testbed(args: argparse.Namespace) -> None:
+    """With ``--testbed``, fill the connection options from the running guest.
+
+    Options given on the command line win; the HTTP and metrics ports are the
+    guest's forwarded ports unless given.
+
+    Raises:
+        UsageError: No testbed guest is running.
+    """
+    if not getattr(args, "testbed", False):
+        return
+    from bisect_tui.testbed.lifecycle import running_state
+    from bisect_tui.testbed.paths import TestbedPaths, resolve_root
+
+    state = running_state(TestbedPaths(resolve_root()))
+    if state is None:
+        raise UsageError(
+            "no testbed guest is running; start one: harden-bisect testbed up"
+        )
+    record = state.record
+    args.host = args.host or record.host
+    args.port = args.port or record.ports.ssh
+    args.user = args.user or record.user
+    args.identity = args.identity or str(record.identity)
+    args.known_hosts = args.known_hosts or str(record.known_hosts)
+    if args.http_port == DEFAULT_HTTP_PORT:
+        args.http_port = record.ports.http
+    if args.metrics_port == DEFAULT_METRICS_PORT:
+        args.metrics_port = record.ports.metrics
 
 
 def target_from_args(args: argparse.Namespace) -> SshTarget:

@@ -34,6 +34,7 @@ examples:
   harden-bisect render --phase base           the drop-in the base phase would write
   harden-bisect render --select protect-system-strict
   harden-bisect testbed up                    boot a local guest to try the tool on
+  harden-bisect check --testbed               run the checklist against that guest
 
 Every command accepts --help. Exit codes are listed in docs/exit-codes.md.
 """
@@ -68,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
+        if getattr(args, "testbed", False):
+            from bisect_tui.cli.host_options import fill_from_testbed
+
+            fill_from_testbed(args)
         code: int = args.func(args)
     except HardenBisectError as exc:
         print(f"harden-bisect: {exc.title}: {exc.message}", file=sys.stderr)
