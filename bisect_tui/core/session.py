@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ class TrialRecord:
     Attributes:
         number: 1-based position in the session (the baseline is 0).
         entries: Entry ids applied (pinned included).
+        purpose: Why the engine proposed the trial, in one line.
         dropin_hash: SHA-256 of the drop-in text written.
         verdict: ``good``, ``bad`` or ``skip``.
         failed_checks: Ids of the checks that failed.
@@ -75,6 +76,9 @@ class TrialRecord:
         seconds: Wall time of the whole trial.
         started: Unix time the trial started.
         note: Anything the operator or the tool said about the trial.
+        hints: What the logs pointed at when the trial failed, as JSON-ready
+            mappings (see :class:`bisect_tui.core.hints_model.Hint`).
+        timings: Seconds per step (apply, checklist, hints, restore).
     """
 
     number: int
@@ -82,10 +86,13 @@ class TrialRecord:
     dropin_hash: str
     verdict: str
     failed_checks: tuple[str, ...] = ()
+    purpose: str = ""
     checks: tuple[dict[str, Any], ...] = ()
     seconds: float = 0.0
     started: float = 0.0
     note: str = ""
+    hints: tuple[dict[str, Any], ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -96,13 +103,18 @@ class Session:
         path: The JSON Lines file.
         header: The session's header.
         trials: The trials logged so far, baseline first if any.
-        end: The final record, once the search has ended.
+        end: The final record, once the search has ended; ``None`` while it
+            runs, was killed, or was resumed after ending.
+        superseded: Numbers of trials a resume decided to run again (the
+            unresolved trials that paused the search); they stay in the log
+            but are not replayed.
     """
 
     path: Path
     header: SessionHeader
     trials: list[TrialRecord] = field(default_factory=list)
     end: dict[str, Any] | None = None
+    superseded: set[int] = field(default_factory=set)
 
     def append(self, trial: TrialRecord) -> None:
         """Log a trial, durably, before the search moves on."""
@@ -114,10 +126,37 @@ class Session:
         self.end = {"status": status, "result": result, "ended": time.time()}
         _append_line(self.path, {"type": "end", **self.end})
 
+    def mark_resumed(self, retry: Sequence[int] = ()) -> None:
+        """Log that the search continues; ``retry`` trials will be run again."""
+        self.end = None
+        self.superseded.update(retry)
+        record = {"type": "resume", "at": time.time(), "retry": sorted(retry)}
+        _append_line(self.path, record)
+
     @property
     def searched_trials(self) -> list[TrialRecord]:
         """The trials the search proposed (the baseline excluded)."""
         return [t for t in self.trials if t.number > 0]
+
+    @property
+    def replayable_trials(self) -> list[TrialRecord]:
+        """The searched trials whose outcome a resumed search feeds back."""
+        return [t for t in self.searched_trials if t.number not in self.superseded]
+
+    @property
+    def next_number(self) -> int:
+        """The number the next trial gets."""
+        return max((t.number for t in self.trials), default=0) + 1
+
+    @property
+    def status(self) -> str:
+        """``complete``, ``paused`` or ``aborted`` once ended, else ``unfinished``."""
+        return str(self.end.get("status", "unfinished")) if self.end else "unfinished"
+
+    @property
+    def resumable(self) -> bool:
+        """Whether ``resume`` may continue the session."""
+        return self.status != "complete"
 
 
 def sessions_dir(state_dir: Path) -> Path:
@@ -159,6 +198,9 @@ def load_session(path: Path) -> Session:
             session.trials.append(_trial_from(record))
         elif kind == "end":
             session.end = record
+        elif kind == "resume":
+            session.end = None
+            session.superseded.update(int(n) for n in record.get("retry", ()))
     return session
 
 
@@ -193,8 +235,29 @@ def find_session(state_dir: Path, session_id: str | None) -> Session:
     return matches[0]
 
 
+def find_resumable(state_dir: Path, session_id: str | None) -> Session:
+    """Return the session to resume: ``session_id``, or the newest unfinished.
+
+    Raises:
+        UsageError: No such session, or it has already completed.
+    """
+    if session_id is not None:
+        session = find_session(state_dir, session_id)
+    else:
+        waiting = [s for s in list_sessions(state_dir) if s.resumable]
+        if not waiting:
+            raise UsageError(f"no unfinished session under {sessions_dir(state_dir)}")
+        session = waiting[0]
+    if not session.resumable:
+        raise UsageError(
+            f"session {session.header.id} has completed; "
+            f"see harden-bisect replay {session.header.id}"
+        )
+    return session
+
+
 def _trial_from(record: dict[str, Any]) -> TrialRecord:
-    for key in ("entries", "failed_checks", "checks"):
+    for key in ("entries", "failed_checks", "checks", "hints"):
         record[key] = tuple(record.get(key, ()))
     return TrialRecord(**record)
 

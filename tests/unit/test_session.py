@@ -10,6 +10,7 @@ from bisect_tui.core.session import (
     SessionHeader,
     TrialRecord,
     create_session,
+    find_resumable,
     find_session,
     list_sessions,
     load_session,
@@ -74,3 +75,43 @@ def test_not_a_trial_log(tmp_path: Path) -> None:
     path.write_text('{"type": "other"}\n')
     with pytest.raises(UsageError, match="not a harden-bisect trial log"):
         load_session(path)
+
+
+def test_a_resume_reopens_the_session_and_supersedes_its_retries(
+    tmp_path: Path,
+) -> None:
+    """A resume line clears the end and marks the trials to run again."""
+    session = create_session(tmp_path, _header("20260101-000000-aaaa"))
+    for number, verdict in ((1, "bad"), (2, "skip"), (3, "skip")):
+        session.append(TrialRecord(number, ("a",), "h", verdict))
+    session.finish("paused", {})
+    assert load_session(session.path).status == "paused"
+    session.mark_resumed([2, 3])
+    again = load_session(session.path)
+    assert again.status == "unfinished" and again.resumable
+    assert [t.number for t in again.replayable_trials] == [1]
+    assert again.next_number == 4
+
+
+def test_find_resumable_skips_completed_sessions(tmp_path: Path) -> None:
+    """Without an id, the newest unfinished session; a completed one is refused."""
+    older = create_session(tmp_path, _header("20260101-000000-aaaa"))
+    newer = create_session(tmp_path, _header("20260102-000000-bbbb"))
+    newer.finish("complete", {})
+    assert find_resumable(tmp_path, None).header.id == older.header.id
+    with pytest.raises(UsageError, match="has completed"):
+        find_resumable(tmp_path, "20260102")
+    older.finish("complete", {})
+    with pytest.raises(UsageError, match="no unfinished session"):
+        find_resumable(tmp_path, None)
+
+
+def test_trials_keep_hints_and_timings(tmp_path: Path) -> None:
+    """What the logs pointed at, and each step's seconds, read back as written."""
+    session = create_session(tmp_path, _header("20260101-000000-aaaa"))
+    hint = {"directive": "ProtectSystem", "value": "strict", "suspect": "x"}
+    trial = TrialRecord(
+        1, ("a",), "h", "bad", ("health",), "halve", hints=(hint,), timings={"x": 1.5}
+    )
+    session.append(trial)
+    assert load_session(session.path).trials == [trial]
