@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bisect_tui.core.composition_unit import fold_capabilities
+from bisect_tui.core.scoring_tables import default_tables
 from bisect_tui.host import readback_values as values
 
 SyscallGroups = Mapping[str, frozenset[str]]
@@ -93,13 +94,18 @@ def _token_set(
     return values.tokens(lines), values.tokens([printed])
 
 
-def _line_set(
+IMPLIED_DEVICES = frozenset({"char-rtc r"})
+"""Device lines systemd adds by itself (``ProtectClock=yes`` allows reading RTCs)."""
+
+
+def _devices(
     lines: Sequence[str], printed: str, _: SyscallGroups
 ) -> tuple[object, object]:
     def normal(items: Sequence[str]) -> frozenset[str]:
         return frozenset(" ".join(item.split()) for item in items if item.strip())
 
-    return normal(lines), normal(printed.splitlines())
+    wanted = normal(lines)
+    return wanted, normal(printed.splitlines()) - (IMPLIED_DEVICES - wanted)
 
 
 def _addresses(
@@ -148,11 +154,12 @@ def _syscalls(
     """
 
     def expand(item: str) -> frozenset[str]:
-        return groups.get(item, frozenset({item}))
+        return frozenset(map(seccomp_name, groups.get(item, frozenset({item}))))
 
-    implicit = groups.get("@default", frozenset())
+    implicit = expand("@default") if "@default" in groups else frozenset()
     allow, expected = values.fold_filter(lines, expand, implicit)
-    shown_allow, shown = values.printed_filter(printed)
+    shown_allow, printed_names = values.printed_filter(printed)
+    shown = frozenset(map(seccomp_name, printed_names))
     adders = [
         item
         for line in lines
@@ -162,6 +169,22 @@ def _syscalls(
     missing = [item for item in adders if not expand(item) & shown]
     matches = allow == shown_allow and shown <= expected and not missing
     return True, matches
+
+
+def seccomp_name(name: str) -> str:
+    """One name per system call as libseccomp stores it (``#-10191`` or the name).
+
+    Calls the architecture lacks get pseudo-numbers, and two such names may
+    share one (``sys_debug_setcontext`` and ``switch_endian`` on x86-64):
+    systemd then prints whichever name libseccomp maps the number back to.
+    Such names compare by their number.
+    TODO: the table is x86-64's (libseccomp 2.5.4); read the host's own.
+    """
+    number = _SECCOMP_NUMBERS.get(name)
+    return f"#{number}" if number is not None and number < 0 else name
+
+
+_SECCOMP_NUMBERS = default_tables().syscall_numbers or {}
 
 
 def _families(
@@ -198,7 +221,7 @@ _RULES: dict[str, Rule] = {
     "RestrictAddressFamilies": Rule("allow/deny family set", _families),
     "IPAddressAllow": Rule("address prefixes", _addresses),
     "IPAddressDeny": Rule("address prefixes", _addresses),
-    "DeviceAllow": Rule("device lines", _line_set),
+    "DeviceAllow": Rule("device lines", _devices),
     "BindPaths": Rule("bind sources and targets", _binds),
     "BindReadOnlyPaths": Rule("bind sources and targets", _binds),
     "CapabilityBoundingSet": Rule(

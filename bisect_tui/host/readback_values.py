@@ -9,8 +9,11 @@ comparison in :mod:`bisect_tui.host.readback` is plain equality.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 TRUE_WORDS = frozenset({"yes", "true", "on", "1"})
 FALSE_WORDS = frozenset({"no", "false", "off", "0"})
@@ -115,16 +118,28 @@ def tokens(values: Iterable[str]) -> frozenset[str]:
 
 
 def addresses(values: Iterable[str]) -> frozenset[str]:
-    """IPAddressAllow/Deny items with keywords expanded and host prefixes added."""
-    result: set[str] = set()
+    """IPAddressAllow/Deny items as systemd keeps them: the covering prefixes.
+
+    Keywords are expanded and bare addresses get a host prefix. systemd then
+    drops every prefix that another one in the list covers (``10.0.0.0/24`` is
+    gone once ``0.0.0.0/0`` is allowed), so the same is done here.
+    """
+    networks: set[IPNetwork] = set()
     for item in tokens(values):
-        if item in ADDRESS_KEYWORDS:
-            result.update(ADDRESS_KEYWORDS[item])
-        elif "/" in item:
-            result.add(item)
-        else:
-            result.add(f"{item}/128" if ":" in item else f"{item}/32")
-    return frozenset(result)
+        for text in ADDRESS_KEYWORDS.get(item, (item,)):
+            try:
+                networks.add(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                return frozenset({f"unparsable: {text}"})
+    kept = {
+        net
+        for net in networks
+        if not any(
+            other != net and other.version == net.version and net.subnet_of(other)  # type: ignore[arg-type]
+            for other in networks
+        )
+    }
+    return frozenset(str(net) for net in kept)
 
 
 def capability_names(printed: str) -> frozenset[str]:

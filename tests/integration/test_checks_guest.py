@@ -7,10 +7,12 @@ ports, including the status page that listens on the guest's loopback only).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from bisect_tui.cli.main import main
 from bisect_tui.core.checklist import CheckContext
 from bisect_tui.core.checklist_loader import load_checklist, parse_checklist
 from bisect_tui.host.checks import run_checklist
@@ -79,6 +81,7 @@ def test_default_checklist_passes_on_the_pristine_unit(
     pristine_unit: GuestRecord,
     runner: SshRunner,
     record_property: Callable[[str, object], None],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Every default check is good on an untouched unit, with its evidence."""
     flavour = pristine_unit.flavour
@@ -96,15 +99,22 @@ def test_default_checklist_passes_on_the_pristine_unit(
     record_property(f"checklist_seconds_{flavour}", round(result.seconds, 2))
     record_property(f"workers_{flavour}", workers)
 
+    # The same through ``harden-bisect check`` with the testbed's arguments.
+    assert main(["check", *pristine_unit.args, "--json"]) == 0
+    reported = json.loads(capsys.readouterr().out)
+    assert reported["verdict"] == "good"
+    assert reported["hints"] == []
+    exposure = [c for c in reported["checks"] if c["id"] == "exposure"][0]
+    assert exposure["value"] == EXPOSURE[flavour]
+
 
 def test_host_side_checks_reach_ports_the_operator_cannot(
     flavoured_testbed: GuestRecord,
-    pristine_unit: GuestRecord,
     runner: SshRunner,
 ) -> None:
     """Through the SSH connection: the site, and the loopback-only status page."""
     checklist = parse_checklist(HOST_SIDE)
-    result = run_checklist(checklist, runner, guest_context(pristine_unit))
+    result = run_checklist(checklist, runner, guest_context(flavoured_testbed))
     assert result.verdict == "good", [r.to_dict() for r in result.results]
     stub = result.result("stub-status").evidence
     url = f"http://127.0.0.1:{GUEST_STATUS_PORT}/stub_status"

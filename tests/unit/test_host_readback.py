@@ -94,6 +94,11 @@ def test_group_parsing_expands_nested_groups() -> None:
             "/dev/urandom r\n/dev/null rw",
             ("/dev/null  rw", "/dev/urandom r"),
         ),
+        (
+            "DeviceAllow",
+            "char-rtc r\n/dev/urandom r\n/dev/null rw",
+            ("/dev/null rw", "/dev/urandom r"),
+        ),
         ("BindReadOnlyPaths", "/var/hls:/var/hls:rbind", ("/var/hls",)),
         (
             "CapabilityBoundingSet",
@@ -124,6 +129,8 @@ def test_printed_forms_read_back_as_applied(
         ("ProtectControlGroups", "yes", ("private",)),
         ("MemoryMax", "infinity", ("2G",)),
         ("UMask", "0022", ("0027",)),
+        ("DeviceAllow", "char-rtc r\n/dev/zero rw", ("/dev/null rw",)),
+        ("DeviceAllow", "/dev/null rw", ("/dev/null rw", "char-rtc r")),
         ("CapabilityBoundingSet", "cap_chown", ("",)),
         ("IPAddressDeny", "", ("any",)),
         ("RestrictAddressFamilies", "~", ("AF_INET",)),
@@ -190,6 +197,38 @@ def test_syscall_unknown_group_is_caught() -> None:
     assert verdict(
         "SystemCallFilter", "~setrlimit setpriority", "~@resources", "~@sandbox"
     ) == ("differs")
+
+
+def test_syscall_pseudo_calls_sharing_a_number_are_one() -> None:
+    """systemd prints a pseudo-call by whichever name libseccomp maps back.
+
+    ``sys_debug_setcontext`` (in ``@debug``) and ``switch_endian`` share one
+    pseudo-number on x86-64; systemd 252 printed the latter for ``~@debug``.
+    """
+    groups = parse_syscall_groups(
+        "@debug\n    ptrace\n    sys_debug_setcontext\n    rtas\n"
+    )
+    composed = item("SystemCallFilter", "~@debug")
+    printed = "~ptrace rtas switch_endian"
+    assert compare_directive(composed, printed, groups).verdict == "applied"
+    printed = "~ptrace rtas switch_endian setuid"
+    assert compare_directive(composed, printed, groups).verdict == "differs"
+
+
+@pytest.mark.parametrize(
+    ("printed", "lines", "expected"),
+    [
+        ("0.0.0.0/0", ("10.177.0.0/24 127.0.0.0/8 0.0.0.0/0",), "applied"),
+        ("10.0.0.0/8 ::1/128", ("10.1.2.3 10.0.0.0/8 ::1",), "applied"),
+        ("10.0.0.0/8", ("10.0.0.0/8 ::1",), "differs"),
+        ("0.0.0.0/0", ("not-an-address",), "differs"),
+    ],
+)
+def test_address_prefixes_covered_by_others_are_dropped(
+    printed: str, lines: tuple[str, ...], expected: str
+) -> None:
+    """systemd keeps only the prefixes no other prefix of the list covers."""
+    assert verdict("IPAddressAllow", printed, *lines) == expected
 
 
 def test_property_names() -> None:
