@@ -16,6 +16,7 @@ from typing import Any
 from bisect_tui.core import directives
 from bisect_tui.core.catalog import GROUPS, PHASES, Catalog, Entry, TradeOff
 from bisect_tui.core.security_checks import security_check_names
+from bisect_tui.core.toml_locator import TomlLocator
 from bisect_tui.errors import CatalogError
 
 _ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -23,27 +24,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOML_LINE = re.compile(r"at line (\d+)")
 _REQUIRED = ("id", "directive", "value", "phase", "group", "reason", "risk")
 _OPTIONAL = ("requires", "checks", "since", "measured")
-
-
-class _Locator:
-    """Finds the line of the n-th ``[[table]]`` and of a key inside it."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def table_lines(self, name: str) -> list[int]:
-        header = re.compile(rf"\s*\[\[\s*{re.escape(name)}\s*\]\]")
-        return [i + 1 for i, line in enumerate(self.lines) if header.match(line)]
-
-    def key_line(self, start: int, key: str) -> int:
-        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-        for number in range(start + 1, len(self.lines) + 1):
-            line = self.lines[number - 1]
-            if line.lstrip().startswith("["):
-                break
-            if pattern.match(line):
-                return number
-        return start
 
 
 def read_catalog(path: Path) -> Catalog:
@@ -63,7 +43,7 @@ def read_catalog(path: Path) -> Catalog:
         found = _TOML_LINE.search(str(exc))
         line = int(found.group(1)) if found else None
         raise CatalogError(shown, line, f"not valid TOML: {exc}") from exc
-    locator = _Locator(text)
+    locator = TomlLocator(text)
     raw_entries = data.get("entry", [])
     if not isinstance(raw_entries, list) or not raw_entries:
         raise CatalogError(shown, None, "no [[entry]] tables found")
@@ -78,7 +58,7 @@ def read_catalog(path: Path) -> Catalog:
     return Catalog(tuple(entries), tuple(trade_offs), shown, title)
 
 
-def _read_entry(raw: Any, path: str, start: int, locator: _Locator) -> Entry:
+def _read_entry(raw: Any, path: str, start: int, locator: TomlLocator) -> Entry:
     def fail(key: str | None, message: str) -> CatalogError:
         line = locator.key_line(start, key) if key else start
         label = raw.get("id") if isinstance(raw, dict) else None
@@ -193,7 +173,7 @@ def _check_ids(entries: list[Entry], path: str) -> None:
                 raise CatalogError(path, entry.line or None, message)
 
 
-def _read_trade_offs(raw: Any, path: str, locator: _Locator) -> list[TradeOff]:
+def _read_trade_offs(raw: Any, path: str, locator: TomlLocator) -> list[TradeOff]:
     starts = locator.table_lines("trade_off")
     result = []
     for index, item in enumerate(raw if isinstance(raw, list) else []):

@@ -18,6 +18,7 @@ from typing import Any
 
 from bisect_tui.core.checklist import KINDS, PLACES, Check, Checklist
 from bisect_tui.core.checklist_kinds import COMMON_KEYS, KIND_KEYS, read_spec
+from bisect_tui.core.toml_locator import TomlLocator
 from bisect_tui.errors import CatalogError
 
 DEFAULT_CHECKLIST = "default_checklist.toml"
@@ -48,27 +49,6 @@ class ChecklistError(CatalogError):
 
 Fail = Callable[[str | None, str], CatalogError]
 """Builds the error for a key (``None``: the table itself) and a message."""
-
-
-class _Locator:
-    """Finds the line of each ``[[check]]`` table and of a key inside it."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-
-    def table_lines(self, name: str) -> list[int]:
-        header = re.compile(rf"\s*\[\[\s*{re.escape(name)}\s*\]\]")
-        return [i + 1 for i, line in enumerate(self.lines) if header.match(line)]
-
-    def key_line(self, start: int, key: str) -> int:
-        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-        for number in range(start + 1, len(self.lines) + 1):
-            line = self.lines[number - 1]
-            if line.lstrip().startswith("["):
-                break
-            if pattern.match(line):
-                return number
-        return start
 
 
 def load_checklist(path: str | Path | None = None) -> Checklist:
@@ -113,7 +93,7 @@ def parse_checklist(text: str, shown: str = "<checklist>") -> Checklist:
     raw_checks = data.get("check", [])
     if not isinstance(raw_checks, list) or not raw_checks:
         raise ChecklistError(shown, None, "no [[check]] tables found")
-    locator = _Locator(text)
+    locator = TomlLocator(text)
     starts = locator.table_lines("check")
     checks = [
         _read_check(raw, shown, starts[i] if i < len(starts) else 0, locator)
@@ -133,7 +113,7 @@ def _read_title(meta: Any, path: str) -> str:
     return str(meta.get("title", ""))
 
 
-def _read_check(raw: Any, path: str, start: int, locator: _Locator) -> Check:
+def _read_check(raw: Any, path: str, start: int, locator: TomlLocator) -> Check:
     def fail(key: str | None, message: str) -> CatalogError:
         line = locator.key_line(start, key) if key else start
         label = raw.get("id") if isinstance(raw, dict) else None
