@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bisect_tui.cli.cmd_check",
     "bisect_tui.cli.cmd_rollback",
     "bisect_tui.cli.cmd_status",
+    "bisect_tui.cli.cmd_bisect",
+    "bisect_tui.cli.cmd_sessions",
     "bisect_tui.cli.cmd_testbed",
 )
 """The command modules, in the order ``--help`` lists them."""
@@ -35,6 +37,8 @@ examples:
   harden-bisect render --select protect-system-strict
   harden-bisect testbed up                    boot a local guest to try the tool on
   harden-bisect check --testbed               run the checklist against that guest
+  harden-bisect bisect --testbed --phase base find the entries that break nginx
+  harden-bisect resume                        continue an interrupted search
 
 Every command accepts --help. Exit codes are listed in docs/exit-codes.md.
 """

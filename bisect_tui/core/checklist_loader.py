@@ -64,15 +64,24 @@ def load_checklist(path: str | Path | None = None) -> Checklist:
         ChecklistError: The file cannot be read or is invalid; the message names
             file:line and what is wrong.
     """
+    text = checklist_text(path)
+    return parse_checklist(text, DEFAULT_CHECKLIST if path is None else str(path))
+
+
+def checklist_text(path: str | Path | None = None) -> str:
+    """The text of a checklist file, or of the shipped one for ``None``.
+
+    Raises:
+        ChecklistError: The file cannot be read.
+    """
     if path is None:
         shipped = resources.files("bisect_tui.data").joinpath(DEFAULT_CHECKLIST)
-        return parse_checklist(shipped.read_text(encoding="utf-8"), DEFAULT_CHECKLIST)
+        return shipped.read_text(encoding="utf-8")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         message = f"cannot read checklist: {exc.strerror or exc}"
         raise ChecklistError(str(path), None, message) from exc
-    return parse_checklist(text, str(path))
 
 
 def parse_checklist(text: str, shown: str = "<checklist>") -> Checklist:
