@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
             f"session {session.header.id}: {len(suspects)} suspects, "
             f"{len(pinned)} pinned; trial log {session.path}"
         )
-        score_before = run_baseline(trials, session, say)
+        score_before = run_baseline(trials, session, say, json_out=args.json)
     except BaseException:
         trials.release()
         raise

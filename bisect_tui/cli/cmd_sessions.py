@@ -96,16 +96,9 @@ def run_sessions(args: argparse.Namespace) -> int:
         print_json([_summary(s) for s in sessions])
         return 0
     table = Table(title="sessions", title_justify="left")
-    for column in (
-        "session",
-        "status",
-        "host",
-        "unit",
-        "suspects",
-        "trials",
-        "culprits",
-    ):
-        table.add_column(column, no_wrap=True)
+    table.add_column("session", no_wrap=True, min_width=20)
+    for column in ("status", "host", "unit", "suspects", "trials", "culprits"):
+        table.add_column(column, overflow="fold")
     for session in sessions:
         row = _summary(session)
         table.add_row(
@@ -189,7 +182,7 @@ def run_resume(args: argparse.Namespace) -> int:
     )
     trials = make_trials(args, runner, unit, catalog, checklist)
     try:
-        score_before = run_baseline(trials, session, say)
+        score_before = run_baseline(trials, session, say, json_out=args.json)
     except BaseException:
         trials.finish()
         trials.close()

@@ -25,7 +25,7 @@ from bisect_tui.core.bisection import Bisection, Trial
 from bisect_tui.core.catalog import Catalog
 from bisect_tui.core.checklist import Checklist
 from bisect_tui.core.search import SearchRun, TrialOutcome, Verdict, score_of
-from bisect_tui.core.search_report import build_report
+from bisect_tui.core.search_report import REPORT_SCHEMA, build_report
 from bisect_tui.core.session import Session, TrialRecord
 from bisect_tui.errors import BaselineError, SearchPausedError, UsageError
 from bisect_tui.host.lock import acquire_lock, client_label
@@ -105,8 +105,13 @@ def make_trials(
     )
 
 
-def run_baseline(trials: HostTrials, session: Session, say: Any) -> float | None:
+def run_baseline(
+    trials: HostTrials, session: Session, say: Any, *, json_out: bool = False
+) -> float | None:
     """Check the untouched unit and log it as trial 0.
+
+    With ``json_out``, a failing baseline still prints the one report object
+    (status ``aborted``) before the error.
 
     Returns:
         The exposure score measured, if the checklist has a score check.
@@ -133,7 +138,11 @@ def run_baseline(trials: HostTrials, session: Session, say: Any) -> float | None
     )
     if result.verdict != "good":
         failing = ", ".join(result.failing or result.unresolved)
-        session.finish("aborted", {"message": f"baseline {result.verdict}: {failing}"})
+        report = aborted_report(session, f"baseline {result.verdict}: {failing}")
+        report["score_before"] = score_of(checks)
+        session.finish("aborted", report)
+        if json_out:
+            print_json(report)
         raise BaselineError(
             f"the checklist fails on the untouched unit ({result.verdict}: "
             f"{failing}); fix the host or the checklist first, nothing to bisect"
@@ -182,6 +191,27 @@ def drive(
     if result.status == "aborted":
         raise BaselineError(result.message)
     return EXIT_COMPLETE
+
+
+def aborted_report(session: Session, message: str) -> dict[str, Any]:
+    """The report of a search that ended before its first trial."""
+    return {
+        "schema": REPORT_SCHEMA,
+        "status": "aborted",
+        "message": message,
+        "host": session.header.host,
+        "unit": session.header.unit,
+        "session": session.header.id,
+        "culprits": [],
+        "findings": [],
+        "known_good": [],
+        "known_good_verified": False,
+        "blocked": [],
+        "trials": 0,
+        "trial_log": [],
+        "score_before": None,
+        "score_known_good": None,
+    }
 
 
 def restore_leftover(
