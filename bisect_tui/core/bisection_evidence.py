@@ -2,9 +2,12 @@
 
 A check can be flaky, so one verdict is a vote, not a fact. A set's belief is
 the clear winner among its resolved votes: ``good``, or ``bad`` with one
-particular set of failing checks. A set whose votes disagree, or whose verdict
-contradicts what other sets imply, is *doubted*: it needs a margin of two votes
-before it is believed again, which makes the search repeat it.
+particular set of failing checks. Once the host has given one surprising
+verdict (a set whose votes disagree, or a verdict that contradicts what
+another set showed), every belief needs a lead of two votes, which makes the
+search repeat what it relies on. Two beliefs that contradict each other are
+doubted together: each needs a lead two votes larger than the other's, so the
+weaker side is tried again until the votes settle which verdict was flipped.
 
 Failures are assumed monotone: adding entries never cures a failure, so a
 subset of a passing set passes. The converse is used only while every failure
@@ -62,19 +65,26 @@ class Votes:
 
 @dataclass
 class Evidence:
-    """Votes per trial set, with doubt where verdicts disagree.
+    """Votes per trial set, and what they add up to.
+
+    A set's belief is its leading outcome once the lead is large enough: one
+    vote on a host that has never surprised, two once it has (or whatever the
+    caller asks for). Two beliefs that contradict monotonicity (a failing set
+    inside a passing one) cannot both stand: each needs a lead two votes
+    larger than the other's, so the search repeats the weaker side until the
+    votes settle which one was the flaky verdict.
 
     Attributes:
         votes: Votes per trial set.
-        doubted: Sets that need a margin of two before they are believed.
-        surprises: How many surprising verdicts were seen.
+        surprises: How many surprising verdicts were seen: a vote against its
+            set's leading outcome, or against a believed set it contradicts.
         signatures: Every failure signature seen, in the order first seen.
     """
 
     votes: dict[Key, Votes] = field(default_factory=dict)
-    doubted: set[Key] = field(default_factory=set)
     surprises: int = 0
     signatures: list[Signature] = field(default_factory=list)
+    _contest: dict[Key, int] = field(default_factory=dict, init=False, repr=False)
 
     def add(self, key: Key, verdict: str, failed: Iterable[str] = ()) -> None:
         """Record one verdict (``good``, ``bad`` or ``skip``) for ``key``."""
@@ -85,33 +95,29 @@ class Evidence:
         signature = GOOD if verdict == "good" else _signature(failed)
         if signature != GOOD and signature not in self.signatures:
             self.signatures.append(signature)
-        before = self.belief(key)
-        votes.outcomes[signature] += 1
+        leader = votes.leader()
         conflicts = self._conflicts(key, signature)
-        disagrees = len(votes.outcomes) > 1
-        if conflicts or disagrees:
+        votes.outcomes[signature] += 1
+        self._contest.clear()
+        if conflicts or (leader is not None and leader[0] != signature):
             self.surprises += 1
             log.info("surprising verdict %s; it will be repeated", verdict)
-            self.doubted.add(key)
-            if conflicts and before is None:
-                # A fresh verdict against an old belief: doubt both sides.
-                self.doubted.update(conflicts)
 
     def belief(self, key: Key, margin: int = 1) -> Signature | None:
         """The believed outcome of ``key`` from its own votes, or ``None``.
 
         Args:
             key: The trial set.
-            margin: The lead the outcome needs; a doubted set needs two.
+            margin: The lead the outcome needs at least.
         """
         votes = self.votes.get(key)
         leader = votes.leader() if votes else None
         if votes is None or leader is None:
             return None
         outcome, lead = leader
-        needed = max(margin, 2 if key in self.doubted else 1)
         if votes.resolved >= MAX_VOTES:
-            needed = 1
+            return outcome
+        needed = max(margin, 2 if self.surprises else 1, self._contested(key))
         return outcome if lead >= needed else None
 
     def implied(self, key: Key, margin: int = 1) -> Signature | None:
@@ -145,18 +151,38 @@ class Evidence:
         """Unresolved votes over every set."""
         return sum(votes.skips for votes in self.votes.values())
 
-    def _conflicts(self, key: Key, signature: Signature) -> set[Key]:
-        """Believed sets that contradict ``signature`` on ``key``."""
-        found: set[Key] = set()
-        for other, _ in self.votes.items():
-            if other == key:
+    def _contested(self, key: Key) -> int:
+        """The lead ``key`` needs to outweigh the sets its leader contradicts."""
+        if key not in self._contest:
+            leader = self.votes[key].leader()
+            needed = 0
+            if leader is not None:
+                for _, lead in self._opposed(key, leader[0]):
+                    needed = max(needed, lead + 2)
+            self._contest[key] = needed
+        return self._contest[key]
+
+    def _opposed(self, key: Key, signature: Signature) -> list[tuple[Key, int]]:
+        """Sets whose leading outcome contradicts ``signature`` on ``key``."""
+        found = []
+        for other, votes in self.votes.items():
+            leader = votes.leader()
+            if other == key or leader is None:
                 continue
-            belief = self.belief(other)
-            if signature == GOOD and belief not in (None, GOOD) and other <= key:
-                found.add(other)
-            if signature != GOOD and belief == GOOD and key <= other:
-                found.add(other)
+            outcome, lead = leader
+            if signature == GOOD and outcome != GOOD and other <= key:
+                found.append((other, lead))
+            if signature != GOOD and outcome == GOOD and key <= other:
+                found.append((other, lead))
         return found
+
+    def _conflicts(self, key: Key, signature: Signature) -> list[Key]:
+        """Believed sets that contradict ``signature`` on ``key``."""
+        return [
+            other
+            for other, _ in self._opposed(key, signature)
+            if self.belief(other) is not None
+        ]
 
 
 def _signature(failed: Iterable[str]) -> Signature:

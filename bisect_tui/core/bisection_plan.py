@@ -12,12 +12,18 @@ The search, in the terms of the units (requirement-closed groups of entries):
 1. Find the shortest failing prefix of the unit order, halving. The baseline
    (no unit) passes, and the full set is tried last, only if every shorter
    prefix passes: one culprit then costs at most ceil(log2 n) trials here.
-2. Explain its last unit ``c``. The prefix without ``c`` passed, so ``c`` breaks
-   the service with it; ``c`` alone tells whether it needs a partner. If it
-   passes alone, halving over the passing prefix finds the partner(s).
+2. Explain its last unit ``c`` (:mod:`bisect_tui.core.bisection_explain`). The
+   prefix without ``c`` passed, so ``c`` breaks the service with it; ``c`` alone
+   tells whether it needs a partner. If it passes alone, halving over the
+   passing prefix finds the partner(s).
 3. Keep the passing prefix, drop ``c`` (and whatever requires it) and try
    everything that is left: if that passes it is the known-good set, verified;
-   if not, search the rest the same way.
+   if not, search the rest the same way. When that halving is down to two
+   candidates, everything but one of them is tried: if it passes, one trial
+   has found the culprit and verified the known-good set.
+
+One culprit among n units costs at most ceil(log2 n) + 2 trials: the halving,
+the culprit on its own and the known-good set.
 
 A verdict counts as bad only when the failing checks are those of the failure
 being chased; a set that fails differently is routed around and, if the rest
@@ -28,54 +34,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 from bisect_tui.core.bisection_evidence import GOOD, Evidence, Key, Signature
+from bisect_tui.core.bisection_explain import explain
+from bisect_tui.core.bisection_probe import (
+    Group,
+    NeedTrial,
+    Outcome,
+    Probe,
+    Request,
+    belief_of,
+)
 from bisect_tui.core.bisection_units import Units
 
-Outcome = Literal["good", "bad", "other", "unresolved"]
-"""How a set looks to the chase: passes, fails the chased way, fails another
-way, or has no verdict after its retries."""
-
-SKIP_RETRIES = 2
-"""Unresolved votes after which a set is routed around instead of retried."""
-
-MAX_GROUP = 3
-"""Members an interacting group may have before it is reported unresolved."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """A trial the search needs next.
-
-    Attributes:
-        key: The units to apply (closed under requirements).
-        purpose: Why, in one line, for the operator and the trial log.
-        left: Trials probably left, this one included.
-    """
-
-    key: Key
-    purpose: str
-    left: int
-
-
-@dataclass(frozen=True)
-class Group:
-    """A culprit: one unit that fails alone, or units that fail only together.
-
-    Attributes:
-        units: The culprit unit first, then its partners in the order found.
-        kind: ``alone``, ``pair``, ``group`` (three or more) or ``unresolved``
-            (unresolved or differing verdicts hid which unit it is).
-        signature: The failing checks it causes.
-        proof: The sets whose verdicts prove it.
-    """
-
-    units: tuple[int, ...]
-    kind: str
-    signature: Signature
-    proof: tuple[Key, ...] = ()
+__all__ = [
+    "Conclusion",
+    "Finding",
+    "Group",
+    "Request",
+    "plan",
+    "trial_budget",
+]
 
 
 @dataclass(frozen=True)
@@ -115,66 +95,12 @@ class Conclusion:
     message: str = ""
 
 
-class _Need(Exception):
-    """Raised inside the search at the first set without a verdict."""
-
-    def __init__(self, request: Request) -> None:
-        super().__init__(request.purpose)
-        self.request = request
+Found = tuple[list[int], list[int], list[int]]
+"""A halving's result: the passing part, the culprit block, what is left."""
 
 
-@dataclass
-class _Probe:
-    """The search's only view of the evidence, for one chased failure."""
-
-    units: Units
-    evidence: Evidence
-    confirm: int = 1
-    signature: Signature | None = None
-    findings: dict[Signature, Key] = field(default_factory=dict)
-    culprits: list[Group] = field(default_factory=list)
-    blocked: list[int] = field(default_factory=list)
-
-    def outcome(
-        self,
-        members: Iterable[int],
-        purpose: str,
-        *,
-        left: int = 1,
-        direct: bool = False,
-        margin: int = 1,
-    ) -> Outcome:
-        """How the set of ``members`` (with requirements) looks to the chase.
-
-        Args:
-            members: Unit indices.
-            purpose: Shown to the operator if a trial is needed.
-            left: Trials probably left if a trial is needed now.
-            direct: Use only this set's own votes, not what others imply.
-            margin: The lead its votes need (two to confirm a surprise).
-
-        Raises:
-            _Need: No belief yet; the search stops here for a trial.
-        """
-        key = self.units.closure(members)
-        margin = max(margin, self.confirm)
-        belief = self.evidence.belief(key, margin)
-        if belief is None and not direct and margin == self.confirm:
-            belief = self.evidence.implied(key, margin)
-        if belief is None:
-            if self.evidence.skips(key) >= SKIP_RETRIES:
-                return "unresolved"
-            raise _Need(Request(key, purpose, max(left, 1)))
-        if belief == GOOD:
-            return "good"
-        if self.signature is None:
-            self.signature = belief
-        if belief == self.signature:
-            return "bad"
-        known = self.findings.get(belief)
-        if known is None or len(key) < len(known):
-            self.findings[belief] = key
-        return "other"
+MAX_SWITCHES = 3
+"""Times one halving may switch to a failure seen on a shorter prefix."""
 
 
 def trial_budget(units: Units) -> int:
@@ -202,10 +128,16 @@ def plan(
     """
     if evidence.surprises:
         confirm = max(confirm, 2)
-    probe = _Probe(units, evidence, confirm)
+    probe = Probe(units, evidence, confirm)
     try:
-        return _search(probe)
-    except _Need as need:
+        end = _search(probe)
+        if confirm == 1 and not evidence.unresolved and _inconsistent(end):
+            # Every verdict was resolved, yet they do not add up: some were
+            # flipped without contradicting each other. Confirm them all.
+            probe = Probe(units, evidence, 2)
+            end = _search(probe)
+        return end
+    except NeedTrial as need:
         if evidence.unresolved >= max_unresolved:
             reason = (
                 f"{evidence.unresolved} unresolved trials; is the host reachable "
@@ -221,7 +153,12 @@ def plan(
         return need.request
 
 
-def _search(probe: _Probe) -> Conclusion:
+def _inconsistent(end: Conclusion) -> bool:
+    """Whether a search ended with a culprit the verdicts could not explain."""
+    return any(group.kind == "unresolved" for group in end.culprits)
+
+
+def _search(probe: Probe) -> Conclusion:
     units = probe.units
     if units.pinned and probe.outcome((), "the pinned entries on their own") != "good":
         return _conclude(probe, "aborted", (), "the pinned entries fail on their own")
@@ -238,24 +175,23 @@ def _search(probe: _Probe) -> Conclusion:
                 return _finish(probe, kept + rest)
             if everything == "other":
                 # The rest fails another way: chase that failure from here.
-                probe.signature = _belief(probe, kept + rest)
+                probe.signature = belief_of(probe, kept + rest)
             end_known_bad = everything != "unresolved"
+        found = _first_failing(probe, kept, rest, end_known_bad, tail=not first)
         first = False
-        found = _first_failing(probe, kept, rest, end_known_bad)
         if found is None:
             break
-        low, high = found
-        block = rest[low:high]
-        kept = kept + rest[:low]
-        probe.culprits.append(_explain(probe, block, kept))
-        rest = _drop_dependents(probe, rest[high:], block)
+        passing, block, after = found
+        kept = kept + passing
+        probe.culprits.append(explain(probe, block, kept))
+        rest = _drop_dependents(probe, after, block)
     candidate = kept + rest
     if candidate and probe.outcome(candidate, "the known-good set") == "unresolved":
         return _paused(probe, "the known-good set got no verdict")
     return _finish(probe, candidate)
 
 
-def _finish(probe: _Probe, known_good: list[int]) -> Conclusion:
+def _finish(probe: Probe, known_good: list[int]) -> Conclusion:
     """Conclude; once the host has shown a flaky verdict, verify first.
 
     On a steady host every claim already rests on its own trials. After any
@@ -277,25 +213,49 @@ def _finish(probe: _Probe, known_good: list[int]) -> Conclusion:
 
 
 def _first_failing(
-    probe: _Probe, kept: Sequence[int], rest: Sequence[int], end_known_bad: bool
-) -> tuple[int, int] | None:
+    probe: Probe,
+    kept: Sequence[int],
+    rest: Sequence[int],
+    end_known_bad: bool,
+    tail: bool = False,
+    may_switch: bool = True,
+) -> Found | None:
     """Halve for the shortest prefix of ``rest`` that fails with ``kept``.
 
     ``kept`` alone passes. Without a known failing end, the outcome "nothing
     fails" is one more candidate, and the whole of ``rest`` is tried last.
 
+    Args:
+        probe: The search's view of the evidence.
+        kept: Units known to pass together.
+        rest: The suspects, in search order.
+        end_known_bad: Whether ``kept`` plus all of ``rest`` fails the chased way.
+        tail: Whether ``kept`` plus ``rest`` is everything not convicted, so
+            that leaving out one unit can settle the last two candidates and
+            verify the known-good set in the same trial.
+        may_switch: Whether a prefix failing another way may switch the chase
+            (off once such a switch failed to reproduce).
+
     Returns:
-        ``(low, high)``: ``kept + rest[:low]`` passes and ``kept + rest[:high]``
-        fails the chased way, so the culprit is in ``rest[low:high]`` (one
-        unit unless verdicts were unresolved); ``None`` if nothing fails.
+        ``(passing, block, after)``: ``kept + passing`` passes and adding
+        ``block`` fails the chased way, so the culprit is in ``block`` (one unit
+        unless verdicts were unresolved); ``after`` is what is left to search.
+        ``None`` if nothing fails.
     """
     n = len(rest)
     low, high = 0, n if end_known_bad else n + 1
     passed_over: dict[int, Outcome] = {}
+    switches, switched = 0, 0
+    chased = probe.signature
     while True:
         candidates = [j for j in range(low + 1, high) if j not in passed_over]
         if not candidates:
             break
+        if tail and high - low == 2 and high < n and low + 1 not in passed_over:
+            tail = False
+            found = _one_of_two(probe, kept, rest, low)
+            if found is not None:
+                return found
         middle = (low + high) // 2
         j = min(candidates, key=lambda c: (abs(c - middle), c))
         left = math.ceil(math.log2(high - low)) + 2
@@ -305,13 +265,35 @@ def _first_failing(
             low = j
         elif outcome == "bad":
             high = j
+        elif outcome == "other" and may_switch and switches < MAX_SWITCHES:
+            # A shorter prefix fails another way. That failure can hide the
+            # chased one (a unit that no longer starts has no workers to
+            # kill), so routing around it costs a trial per unit: chase it
+            # first, and meet the other failure again afterwards.
+            switches += 1
+            probe.signature = belief_of(probe, [*kept, *rest[:j]])
+            high, switched = j, j
+            passed_over = {k: v for k, v in passed_over.items() if k < j}
+            passed_over = {k: v for k, v in passed_over.items() if v != "other"}
         else:
             passed_over[j] = outcome
+    if switched and low == switched - 1 and high == switched:
+        # Only the set that switched the chase fails that way: exactly what
+        # one flipped verdict there would look like. Confirm it.
+        purpose = "confirm: does the shorter prefix fail that way again?"
+        margin = probe.recheck
+        if probe.outcome([*kept, *rest[:high]], purpose, margin=margin) != "bad":
+            probe.signature = chased
+            return _first_failing(probe, kept, rest, end_known_bad, tail, False)
+    if 1 < high - low and high <= n and passed_over.get(low + 1) == "other":
+        found = _around_other(probe, kept, rest, low)
+        if found is not None:
+            return found
     if end_known_bad and low == n - 1 and high == n:
         # Only the end fails, and the end is the candidate that just failed:
         # exactly what one flipped verdict there would look like.
         purpose = "confirm: does everything not convicted fail again?"
-        if probe.outcome([*kept, *rest], purpose, margin=2) != "bad":
+        if probe.outcome([*kept, *rest], purpose, margin=probe.recheck) != "bad":
             return None
     if high > n:
         other = [j for j, outcome in passed_over.items() if outcome == "other"]
@@ -319,123 +301,70 @@ def _first_failing(
             return None
         # Nothing fails the chased way, but a prefix fails another way: chase
         # that failure instead, from its shortest prefix seen.
-        probe.signature = _belief(probe, [*kept, *rest[: min(other)]])
-        return _first_failing(probe, kept, rest[: min(other)], True)
-    return low, high
+        shortest = min(other)
+        probe.signature = belief_of(probe, [*kept, *rest[:shortest]])
+        found = _first_failing(probe, kept, rest[:shortest], True)
+        if found is None:
+            return None
+        passing, block, after = found
+        return passing, block, [*after, *rest[shortest:]]
+    return list(rest[:low]), list(rest[low:high]), list(rest[high:])
 
 
-def _explain(probe: _Probe, block: Sequence[int], kept: Sequence[int]) -> Group:
-    """Tell whether the culprit fails alone or needs partners from ``kept``."""
-    signature = probe.signature or ()
-    with_kept = probe.units.closure([*kept, *block])
-    if len(block) > 1:
-        return Group(tuple(block), "unresolved", signature, (with_kept,))
-    culprit = block[0]
-    alone_key = probe.units.closure([culprit])
-    # A culprit rests on two failing trials; when the shortest failing prefix
-    # is the culprit alone, that one set needs a second vote.
-    margin = 2 if alone_key == with_kept else 1
-    purpose = "does it fail on its own?"
-    alone = probe.outcome([culprit], purpose, left=2, direct=True, margin=margin)
-    if alone in ("bad", "other"):
-        found = _belief(probe, [culprit]) if alone == "other" else signature
-        return Group((culprit,), "alone", found, (alone_key, with_kept))
-    if alone == "unresolved":
-        return Group((culprit,), "unresolved", signature, (with_kept,))
-    members = [culprit]
-    pool = list(kept)
-    proof = [alone_key, with_kept]
-    retried = False
-    while True:
-        margin = 2 if retried else 1
-        partner, every_bad, every_good = _find_partner(probe, members, pool, margin)
-        if every_good and len(pool) > 1:
-            # Only the whole prefix fails: exactly what one flipped verdict on
-            # that prefix would look like. Confirm it.
-            confirm = "confirm: does the shortest failing prefix fail again?"
-            if probe.outcome([*kept, culprit], confirm, margin=2) != "bad":
-                return Group((culprit,), "unresolved", signature, (with_kept,))
-        if every_bad:
-            # Exactly what a flipped "passes alone" would look like: confirm it.
-            again = probe.outcome([culprit], "confirm: passes on its own?", margin=2)
-            if again != "good":
-                return Group((culprit,), "alone", signature, (alone_key, with_kept))
-        if partner is None:
-            return Group(tuple(members), "unresolved", signature, tuple(proof))
-        candidate = [*members, partner]
-        together = probe.outcome(candidate, "do these fail together on their own?")
-        if together != "bad" and not retried:
-            # Nothing reproduces the failure: either the failing prefix was a
-            # flipped verdict, or the partner search was misled. Confirm the
-            # prefix, then search again confirming every verdict.
-            confirm = "confirm: does the shortest failing prefix fail again?"
-            if probe.outcome([*kept, culprit], confirm, margin=2) != "bad":
-                return Group((culprit,), "unresolved", signature, (with_kept,))
-            retried = True
-            continue
-        members.append(partner)
-        pool.remove(partner)
-        proof.append(probe.units.closure(members))
-        if together == "bad":
-            break
-        if len(members) >= MAX_GROUP or together == "unresolved":
-            return Group(tuple(members), "unresolved", signature, tuple(proof))
-    kind = "pair" if len(members) == 2 else "group"
-    seen = {unit for group in probe.culprits for unit in group.units}
-    for partner in members[1:]:
-        # A partner of two culprits is more likely a culprit hidden by a
-        # flipped verdict: it must pass alone twice.
-        margin = 2 if partner in seen else 1
-        purpose = "does the partner pass on its own?"
-        if probe.outcome([partner], purpose, direct=True, margin=margin) != "good":
-            kind = "unresolved"
-        proof.append(probe.units.closure([partner]))
-    # The partners are the only ones: without them, the rest passes with the
-    # culprit. (A culprit that fails alone, behind a flipped verdict, fails here.)
-    others = [unit for unit in kept if unit not in members]
-    purpose = "does the culprit pass with everything but its partners?"
-    if probe.outcome([culprit, *others], purpose, direct=True) != "good":
-        again = probe.outcome([culprit], "confirm: passes on its own?", margin=2)
-        if again != "good":
-            return Group((culprit,), "alone", signature, (alone_key, with_kept))
-        kind = "unresolved"
-    proof.append(probe.units.closure([culprit, *others]))
-    return Group(tuple(members), kind, signature, tuple(proof))
+def _around_other(
+    probe: Probe, kept: Sequence[int], rest: Sequence[int], low: int
+) -> Found | None:
+    """Halve again without ``rest[low]``, which fails another way.
 
-
-def _find_partner(
-    probe: _Probe, members: Sequence[int], pool: Sequence[int], margin: int = 1
-) -> tuple[int | None, bool, bool]:
-    """Halve ``pool`` for the unit that makes ``members`` fail.
-
-    ``members`` plus all of ``pool`` fails. Each trial adds one half of the
-    remaining candidates to ``members``; when that passes, the partner is in
-    the other half (the direct trial of the group confirms it afterwards).
-
-    Returns:
-        The partner (``None`` if unresolved verdicts hid it), whether every
-        trial failed, and whether every trial passed.
+    The passing prefix plus ``rest[low]`` already fails differently, so every
+    longer prefix hides the chased failure behind that one. Set it (and what
+    requires it) aside for a later chase and look for the chased culprit in
+    what is left.
     """
-    region = list(pool)
-    every_bad = every_good = True
-    while len(region) > 1:
-        half = region[: len(region) // 2]
-        left = math.ceil(math.log2(len(region))) + 2
-        purpose = f"partner search: among {len(region)} units"
-        outcome = probe.outcome([*members, *half], purpose, left=left, margin=margin)
-        if outcome == "bad":
-            region = half
-            every_good = False
-        elif outcome == "good":
-            region = region[len(half) :]
-            every_bad = False
-        else:
-            return None, every_bad, every_good
-    return (region[0] if region else None), every_bad, every_good
+    other = rest[low]
+    needs = probe.units.needs
+    aside = [unit for unit in rest[low:] if unit == other or other in needs[unit]]
+    without = [unit for unit in rest[low:] if unit not in aside]
+    found = _first_failing(probe, [*kept, *rest[:low]], without, False)
+    if found is None:
+        return None
+    passing, block, after = found
+    position = {unit: index for index, unit in enumerate(rest)}
+    return (
+        [*rest[:low], *passing],
+        block,
+        sorted([*after, *aside], key=position.__getitem__),
+    )
+
+
+def _one_of_two(
+    probe: Probe, kept: Sequence[int], rest: Sequence[int], low: int
+) -> Found | None:
+    """Settle which of ``rest[low]`` and ``rest[low + 1]`` breaks the set.
+
+    Leaving one of them out of everything not convicted: when that passes, it
+    is the culprit and what passed is the known-good set, verified, so one
+    trial does the work of two. When both fail, there is more than one
+    culprit and the ordinary halving step decides.
+    """
+    first, second = rest[low], rest[low + 1]
+    needs = probe.units.needs
+    if first in needs[second]:
+        return None
+    for out, other in ((first, second), (second, first)):
+        without = [u for u in [*kept, *rest] if u != out and out not in needs[u]]
+        purpose = "everything but one of the last two candidates"
+        outcome = probe.outcome(without, purpose, left=2)
+        if outcome == "good":
+            passing = [*rest[:low], other]
+            return passing, [out], list(rest[low + 2 :])
+        if outcome != "bad":
+            return None
+    return None
 
 
 def _drop_dependents(
-    probe: _Probe, rest: Sequence[int], block: Sequence[int]
+    probe: Probe, rest: Sequence[int], block: Sequence[int]
 ) -> list[int]:
     """Remove from ``rest`` the units that require one of ``block``."""
     convicted = set(block)
@@ -449,15 +378,8 @@ def _drop_dependents(
     return kept
 
 
-def _belief(probe: _Probe, members: Iterable[int]) -> Signature:
-    """The believed failure of a set the probe has already classified."""
-    key = probe.units.closure(members)
-    belief = probe.evidence.belief(key) or probe.evidence.implied(key)
-    return belief or ()
-
-
 def _conclude(
-    probe: _Probe, status: str, known_good: Iterable[int], message: str = ""
+    probe: Probe, status: str, known_good: Iterable[int], message: str = ""
 ) -> Conclusion:
     key = probe.units.closure(known_good)
     verified = probe.evidence.belief(key) == GOOD or (
@@ -483,5 +405,5 @@ def _conclude(
     )
 
 
-def _paused(probe: _Probe, reason: str) -> Conclusion:
+def _paused(probe: Probe, reason: str) -> Conclusion:
     return _conclude(probe, "paused", (), f"paused: {reason}")
