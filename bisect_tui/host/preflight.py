@@ -146,13 +146,24 @@ def find_leftover(runner: CommandRunner, unit: str) -> Leftover | None:
     text = files.get(dropin_path(unit))
     if text is None:
         return None
-    ids: tuple[str, ...] = ()
+    armed = is_armed(runner)
+    ids = header_entry_ids(text)
+    return Leftover(text, ids, files.get(known_good_path(unit)), armed)
+
+
+def header_entry_ids(text: str) -> tuple[str, ...]:
+    """The entry ids a drop-in's header comment names, continuation lines too."""
+    listed = ""
+    inside = False
     for line in text.splitlines():
         match = _ENTRIES_HEADER.match(line)
         if match:
-            ids = tuple(i.strip() for i in match.group(1).split(",") if i.strip())
-    armed = is_armed(runner)
-    return Leftover(text, ids, files.get(known_good_path(unit)), armed)
+            listed, inside = match.group(1), True
+        elif inside and line.startswith("#   "):
+            listed += "," + line[1:]
+        else:
+            inside = False
+    return tuple(i.strip() for i in listed.split(",") if i.strip())
 
 
 def run_preflight(

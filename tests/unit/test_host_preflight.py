@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bisect_tui.core.catalog import Entry
+from bisect_tui.core.catalog import Entry, load_catalog
+from bisect_tui.core.dropin import render_dropin
 from bisect_tui.errors import PreflightError
 from bisect_tui.host.deadman import DEADMAN_UNIT
 from bisect_tui.host.lock import LOCK_SCRIPT
-from bisect_tui.host.preflight import run_preflight
+from bisect_tui.host.preflight import header_entry_ids, run_preflight
 from bisect_tui.host.remote import READ_STATE, dropin_path
 from bisect_tui.host.runner import Reply, ScriptedRunner
 
@@ -137,3 +138,10 @@ def test_leftover_dropin_is_found_with_its_entries() -> None:
     assert report.leftover.entry_ids == ("no-new-privileges", "protect-system-strict")
     assert report.leftover.deadman_armed
     assert report.to_dict()["leftover"]["entries"] == list(report.leftover.entry_ids)
+
+
+def test_leftover_entries_are_read_from_every_header_line() -> None:
+    """A long entry list wraps onto continuation lines; none is lost."""
+    entries = load_catalog().in_phases(["base"])
+    text = render_dropin(entries, title="trial drop-in for nginx.service")
+    assert sorted(header_entry_ids(text)) == sorted(e.id for e in entries)
