@@ -162,7 +162,7 @@ def drive(
 ) -> int:
     """Run the search to its end, restore the unit, report; return the exit code."""
     say = progress(args)
-    review = _ask_operator if args.guided else None
+    review = ask_operator if args.guided else None
     search = SearchRun(engine, session, trials, review=review, progress=say)
     if search.replayed:
         say(f"resumed: {search.replayed} finished trials taken from the trial log")
@@ -170,7 +170,7 @@ def drive(
         result = search.run()
     except KeyboardInterrupt:
         say("interrupted: restoring the unit; resume with harden-bisect resume")
-        trials.finish()
+        _restore_quietly(trials)
         trials.close()
         raise
     except BaseException:
@@ -254,7 +254,7 @@ def _restore_quietly(trials: HostTrials) -> None:
         log.error("could not restore the unit: %s", exc)
 
 
-def _ask_operator(trial: Trial, outcome: TrialOutcome) -> Verdict | None:
+def ask_operator(trial: Trial, outcome: TrialOutcome) -> Verdict | None:
     """Guided mode: show the checklist's verdict and let the operator decide."""
     failing = ", ".join(outcome.failed_checks) or "none"
     print(

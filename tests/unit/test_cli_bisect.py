@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from bisect_tui.cli.main import main
+from bisect_tui.cli.search_run import ask_operator
+from bisect_tui.core.bisection import Trial
 from bisect_tui.core.catalog import shipped_catalog_path
 from bisect_tui.core.checklist_loader import checklist_text
+from bisect_tui.core.search import TrialOutcome
 from bisect_tui.core.session import (
     Session,
     SessionHeader,
@@ -178,3 +181,34 @@ def test_resume_refuses_a_changed_catalog(
     assert "changed since the session started" in one_error_line(
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "verdict"),
+    [
+        ("", ("bad", ("health",))),
+        ("g", ("good", ())),
+        ("s", ("skip", ())),
+        ("r", None),
+        ("x\nb", ("bad", ("health",))),
+    ],
+)
+def test_guided_answers_become_verdicts(
+    answer: str,
+    verdict: tuple[str, tuple[str, ...]] | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Enter takes the checklist's verdict; an unknown answer asks again."""
+    replies = iter(answer.split("\n"))
+    monkeypatch.setattr("builtins.input", lambda prompt: next(replies))
+    trial = Trial(("protect-home",), "halving", 3)
+    outcome = TrialOutcome("bad", ("health",))
+    assert ask_operator(trial, outcome) == verdict
+
+
+def test_guided_bad_on_a_passing_trial_is_the_operators(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: "b")
+    outcome = TrialOutcome("good")
+    assert ask_operator(Trial(("x",), "p", 1), outcome) == ("bad", ("operator",))
