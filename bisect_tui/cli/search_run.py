@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 EXIT_COMPLETE = 0
 
+Say = Callable[[str], None]
+"""Prints one progress line for the operator."""
+
 
 def add_state_dir_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--state-dir``: where trial logs live."""
@@ -56,7 +59,7 @@ def state_dir_from_args(args: argparse.Namespace) -> Path:
     return Path(platformdirs.user_state_dir("harden-bisect"))
 
 
-def progress(args: argparse.Namespace) -> Any:
+def progress(args: argparse.Namespace) -> Say:
     """A function printing one progress line on stderr (silent with ``-q``)."""
 
     def say(line: str) -> None:
@@ -106,7 +109,7 @@ def make_trials(
 
 
 def run_baseline(
-    trials: HostTrials, session: Session, say: Any, *, json_out: bool = False
+    trials: HostTrials, session: Session, say: Say, *, json_out: bool = False
 ) -> float | None:
     """Check the untouched unit and log it as trial 0.
 
@@ -215,7 +218,7 @@ def aborted_report(session: Session, message: str) -> dict[str, Any]:
 
 
 def restore_leftover(
-    runner: CommandRunner, unit: str, report: PreflightReport, say: Any
+    runner: CommandRunner, unit: str, report: PreflightReport, say: Say
 ) -> None:
     """Remove a drop-in an interrupted run left, so the baseline is the unit's own."""
     if report.leftover is None:
