@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 CHUNK = 65536
 
+EOF_GRACE = 2.0
+"""Seconds to wait for the end of a command's output after it exited."""
+
 
 class SshRunner:
     """Runs commands over one SSH connection.
@@ -148,15 +151,24 @@ def _feed(channel: paramiko.Channel, stdin: str | None) -> None:
 
 
 def _collect(channel: paramiko.Channel, deadline: float) -> tuple[str, str, int]:
-    """Read stdout and stderr until the command exits, or raise TimeoutError."""
+    """Read stdout and stderr until the command exits, or raise TimeoutError.
+
+    sshd can send the exit status before the last of the output, so the end
+    is the end of the output (EOF), not the exit status. A command that left
+    a process holding its output gets :data:`EOF_GRACE` seconds after exiting.
+    """
     out, err = bytearray(), bytearray()
+    exited_at: float | None = None
     while True:
         while channel.recv_ready():
             out.extend(channel.recv(CHUNK))
         while channel.recv_stderr_ready():
             err.extend(channel.recv_stderr(CHUNK))
         if channel.exit_status_ready() and _drained(channel):
-            break
+            now = time.monotonic()
+            exited_at = exited_at or now
+            if channel.eof_received or now - exited_at > EOF_GRACE:
+                break
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError

@@ -70,6 +70,13 @@ def _execute(channel: paramiko.Channel, line: str) -> None:
         channel.sendall(data)
     elif line.startswith("echo "):
         channel.sendall(line[5:].encode() + b"\n")
+    elif line == "late-output":
+        # sshd may report the exit before it has relayed all of the output.
+        channel.send_exit_status(0)
+        time.sleep(0.8)
+        channel.sendall(b"EXPOSURE 9.6\n")
+        channel.close()
+        return
     elif line == "fail":
         channel.sendall_stderr(b"it broke\n")
         channel.send_exit_status(3)
@@ -223,3 +230,16 @@ def test_command_timeout_raises(fake_host: FakeHost, tmp_path: Path) -> None:
         runner.close()
     assert time.monotonic() - started < 3
     assert "did not finish within" in str(caught.value)
+
+
+def test_output_after_the_exit_status_is_not_lost(
+    fake_host: FakeHost, tmp_path: Path
+) -> None:
+    """The end of a command is the end of its output, not its exit status."""
+    runner = SshRunner.connect(fake_host.target(known(tmp_path, fake_host)))
+    try:
+        result = runner.run(["late-output"])
+    finally:
+        runner.close()
+    assert result.exit_status == 0
+    assert result.stdout == "EXPOSURE 9.6\n"
