@@ -64,21 +64,6 @@ Review = Callable[[Trial, TrialOutcome], Verdict | None]
 """Guided mode: the operator's verdict on a trial; ``None`` asks to run it again."""
 
 
-def record_to_outcome(record: TrialRecord) -> TrialOutcome:
-    """Rebuild the outcome a logged trial had, for reports."""
-    return TrialOutcome(
-        verdict=record.verdict,
-        failed_checks=record.failed_checks,
-        checks=record.checks,
-        hints=record.hints,
-        dropin_hash=record.dropin_hash,
-        seconds=record.seconds,
-        timings=record.timings,
-        score=score_of(record.checks),
-        note=record.note,
-    )
-
-
 def score_of(checks: Sequence[dict[str, Any]]) -> float | None:
     """The exposure a ``score`` check measured, if any check did."""
     for check in checks:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bisect_tui.core.bisection import Culprit, Result
+from bisect_tui.core.bisection import Result
 from bisect_tui.core.search import score_of
 from bisect_tui.core.session import Session, TrialRecord
 
@@ -114,10 +114,3 @@ def _score_of_set(
         if trial.verdict == "good" and frozenset(trial.entries) == wanted:
             return score_of(trial.checks)
     return None
-
-
-def describe_culprit(culprit: Culprit) -> str:
-    """One line naming a culprit and how it fails."""
-    joined = " + ".join(culprit.entries)
-    checks = ", ".join(culprit.failed_checks) or "no named check"
-    return f"{joined} ({culprit.kind}; fails {checks})"
