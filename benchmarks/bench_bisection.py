@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from bisect_tui.core.bisection import Bisection, Result
 from bisect_tui.core.bisection_sim import Failure, SimulatedHost, run_search
 from bisect_tui.core.bisection_units import Units, build_units
-from bisect_tui.core.catalog import load_catalog
+from bisect_tui.core.catalog import closure, load_catalog
 
 CATALOG = load_catalog(None)
 IDS = [entry.id for entry in CATALOG.entries]
@@ -37,14 +37,7 @@ N = len(UNITS.order)
 
 def requirements(entry_id: str) -> set[str]:
     """Every entry ``entry_id`` requires, transitively."""
-    found: set[str] = set()
-    stack = list(REQUIRES.get(entry_id, ()))
-    while stack:
-        needed = stack.pop()
-        if needed not in found:
-            found.add(needed)
-            stack.extend(REQUIRES.get(needed, ()))
-    return found
+    return set(closure(CATALOG, [entry_id])) - {entry_id}
 
 
 def dependents(entries: Collection[str]) -> set[str]:

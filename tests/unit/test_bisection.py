@@ -15,7 +15,7 @@ import pytest
 
 from bisect_tui.core.bisection import Bisection, Result, Trial
 from bisect_tui.core.bisection_sim import Failure, SimulatedHost
-from bisect_tui.core.catalog import load_catalog
+from bisect_tui.core.catalog import closure, load_catalog
 
 CATALOG = load_catalog(None)
 IDS = [entry.id for entry in CATALOG.entries]
@@ -24,14 +24,7 @@ REQUIRES = {entry.id: entry.requires for entry in CATALOG.entries}
 
 def requirements(entry_id: str) -> set[str]:
     """Every entry ``entry_id`` requires, transitively."""
-    found: set[str] = set()
-    stack = list(REQUIRES.get(entry_id, ()))
-    while stack:
-        needed = stack.pop()
-        if needed not in found:
-            found.add(needed)
-            stack.extend(REQUIRES.get(needed, ()))
-    return found
+    return set(closure(CATALOG, [entry_id])) - {entry_id}
 
 
 def with_requirements(entries: Iterable[str]) -> frozenset[str]:
