@@ -178,18 +178,11 @@ def run(args: argparse.Namespace) -> int:
             f"session {session.header.id}: {len(suspects)} suspects, "
             f"{len(pinned)} pinned; trial log {session.path}"
         )
-        score_before = run_baseline(trials, session, say, json_out=args.json)
     except BaseException:
         trials.release()
         raise
-    engine = Bisection(
-        suspects,
-        {e.id: e.requires for e in catalog.entries},
-        pinned,
-        max_unresolved=args.max_unresolved,
-        confirm=args.confirm,
-    )
-    return drive(args, engine, session, trials, score_before)
+    score_before = run_baseline(trials, session, say, json_out=args.json)
+    return drive(args, catalog, session, trials, score_before)
 
 
 def _header(

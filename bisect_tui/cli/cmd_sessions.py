@@ -33,7 +33,6 @@ from bisect_tui.cli.search_run import (
     run_baseline,
     state_dir_from_args,
 )
-from bisect_tui.core.bisection import Bisection
 from bisect_tui.core.catalog import load_catalog
 from bisect_tui.core.checklist_loader import checklist_text, load_checklist
 from bisect_tui.core.session import (
@@ -156,55 +155,43 @@ def run_resume(args: argparse.Namespace) -> int:
     for name, value in head.args.items():
         if name in defaults and getattr(args, name, None) == defaults[name]:
             setattr(args, name, value)
-    catalog_path = Path(head.catalog_path)
-    _same_file(catalog_path, head.catalog_hash, "catalog")
-    catalog = load_catalog(catalog_path)
+    catalog_text = _read(Path(head.catalog_path), "catalog")
+    _unchanged(catalog_text, head.catalog_hash, head.catalog_path, "catalog")
+    catalog = load_catalog(head.catalog_path)
     checklist_path = head.checklist_path or None
     checklist = load_checklist(checklist_path)
-    if content_hash(checklist_text(checklist_path)) != head.checklist_hash:
-        raise UsageError(
-            f"{checklist.path}: the checklist changed since the session started; "
-            "its trials would not mean the same thing, start a new search"
-        )
+    text = checklist_text(checklist_path)
+    _unchanged(text, head.checklist_hash, checklist.path, "checklist")
     unit = unit_from_args(args)
     say = progress(args)
     runner, report = open_host(args, unit, catalog, [*head.entries, *head.pinned])
+    trials = make_trials(args, runner, unit, catalog, checklist)
     try:
         restore_leftover(runner, unit, report, say)
     except BaseException:
-        runner.close()
+        trials.release()
         raise
     retry = [t.number for t in session.searched_trials if t.verdict == "skip"]
     session.mark_resumed(retry)
-    say(
-        f"resuming session {head.id}: {len(session.replayable_trials)} trials "
-        "logged" + (f", {len(retry)} unresolved to run again" if retry else "")
-    )
-    trials = make_trials(args, runner, unit, catalog, checklist)
-    try:
-        score_before = run_baseline(trials, session, say, json_out=args.json)
-    except BaseException:
-        trials.finish()
-        trials.close()
-        raise
-    engine = Bisection(
-        head.entries,
-        {e.id: e.requires for e in catalog.entries},
-        head.pinned,
-        max_unresolved=args.max_unresolved,
-        confirm=args.confirm,
-    )
-    return drive(args, engine, session, trials, score_before)
+    again = f", {len(retry)} unresolved to run again" if retry else ""
+    logged = len(session.replayable_trials)
+    say(f"resuming session {head.id}: {logged} trials logged{again}")
+    score_before = run_baseline(trials, session, say, json_out=args.json)
+    return drive(args, catalog, session, trials, score_before)
 
 
-def _same_file(path: Path, expected: str, what: str) -> None:
+def _read(path: Path, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: the session's {what} cannot be read: {exc}") from exc
+
+
+def _unchanged(text: str, expected: str, shown: str, what: str) -> None:
+    """Refuse to resume when the catalog or checklist is not the session's."""
     if content_hash(text) != expected:
         raise UsageError(
-            f"{path}: the {what} changed since the session started; its trials "
+            f"{shown}: the {what} changed since the session started; its trials "
             "would not mean the same thing, start a new search"
         )
 

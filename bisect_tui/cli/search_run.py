@@ -123,7 +123,11 @@ def run_baseline(
         BaselineError: The checklist fails on the untouched unit.
     """
     started = time.time()
-    result, hints = trials.baseline()
+    try:
+        result, hints = trials.baseline()
+    except BaseException:
+        trials.release()
+        raise
     checks = tuple(r.to_dict() for r in result.results)
     session.append(
         TrialRecord(
@@ -146,6 +150,7 @@ def run_baseline(
         session.finish("aborted", report)
         if json_out:
             print_json(report)
+        trials.release()
         raise BaselineError(
             f"the checklist fails on the untouched unit ({result.verdict}: "
             f"{failing}); fix the host or the checklist first, nothing to bisect"
@@ -158,12 +163,24 @@ def run_baseline(
 
 def drive(
     args: argparse.Namespace,
-    engine: Bisection,
+    catalog: Catalog,
     session: Session,
     trials: HostTrials,
     score_before: float | None,
 ) -> int:
-    """Run the search to its end, restore the unit, report; return the exit code."""
+    """Run the session's search to its end, restore the unit, report.
+
+    Returns:
+        The exit code.
+    """
+    head = session.header
+    engine = Bisection(
+        head.entries,
+        {e.id: e.requires for e in catalog.entries},
+        head.pinned,
+        max_unresolved=args.max_unresolved,
+        confirm=args.confirm,
+    )
     say = progress(args)
     review = ask_operator if args.guided else None
     search = SearchRun(engine, session, trials, review=review, progress=say)
