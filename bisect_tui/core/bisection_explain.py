@@ -40,8 +40,8 @@ def explain(probe: Probe, block: Sequence[int], kept: Sequence[int]) -> Group:
     retried = False
     while True:
         margin = 2 if retried else 1
-        partner, fails, passes = _find_partner(probe, members, pool, margin)
-        every_bad, every_good = not passes, not fails
+        partner, failed, passes = _find_partner(probe, members, pool, margin)
+        every_bad, every_good = not passes, not failed
         if every_good and len(pool) > 1:
             # Only the whole prefix fails: exactly what one flipped verdict on
             # that prefix would look like. Confirm it.
@@ -76,9 +76,11 @@ def explain(probe: Probe, block: Sequence[int], kept: Sequence[int]) -> Group:
             break
         if len(members) >= MAX_GROUP or together == "unresolved":
             return Group(tuple(members), "unresolved", signature, tuple(proof))
-    if fails <= 1 and len(pool) > 1:
+    own_trial = probe.units.closure(members) not in failed
+    if len(failed) + own_trial <= 1 and len(pool) > 1:
         # One failing trial in the partner search, the pair's own, is what a
-        # single flipped verdict would leave: the pair is tried again.
+        # single flipped verdict would leave: the pair is tried again. A pair
+        # that also failed a trial of its own has two failing trials already.
         purpose = "confirm: do these fail together again?"
         retry = probe.outcome(members, purpose, direct=True, margin=probe.recheck)
         if retry != "bad":
@@ -98,28 +100,40 @@ def _partners_only(
 ) -> Group:
     """Check the partners pass alone and are the culprit's only partners.
 
-    Each partner is tried alone: a partner that sits in a passing prefix is
-    also exactly where one flipped verdict could hide a culprit that fails
-    alone. A partner search with at most one passing trial is what a flipped
-    "passes alone" would leave, so then, on a flaky host and for a group, the
-    culprit is also tried with everything before it but its partners, which
-    also shows it has no other partner. A steady host skips that trial for a
-    pair: a second partner would go unreported, but the culprit is set aside
-    all the same and the known-good set, tried next without it, stays right.
+    Each partner must pass without the culprit: a partner that sits in a
+    passing prefix is also exactly where a flipped verdict could hide a
+    culprit that fails alone. On a steady host a single partner is left for
+    the known-good candidate, tried next, to vouch for (it holds the
+    partner); it is tried alone now on a flaky host, for a group, or when it
+    was already a partner of another culprit, and later if the known-good
+    candidate cannot vouch.
+
+    A partner search with at most one passing trial is what a flipped "passes
+    alone" would leave, so then, on a flaky host and for a group, the culprit
+    is also tried with everything before it but its partners, which also
+    shows it has no other partner. A steady host skips that trial for a pair:
+    a second partner would go unreported, but the culprit is set aside all the
+    same and the known-good set, tried next without it, stays right.
     """
     culprit, partners = members[0], members[1:]
     units = probe.units
     kind = "pair" if len(members) == 2 else "group"
     seen = [unit for group in probe.culprits for unit in group.units]
+    steady = not probe.evidence.surprises and probe.confirm == 1
     for partner in partners:
         # A partner of several culprits is more likely a culprit hidden by a
         # flipped verdict: each time it is found again it needs one more vote.
         margin = 1 + seen.count(partner)
+        if steady and margin == 1 and len(partners) == 1:
+            # The known-good candidate, tried next, holds the partner: when it
+            # passes, it and the passing prefixes vouch for the partner, and
+            # one trial does the work of two (see ``plan._settle_deferred``).
+            probe.deferred.append(partner)
+            continue
         purpose = "does the partner pass on its own?"
         if probe.outcome([partner], purpose, direct=True, margin=margin) != "good":
             kind = "unresolved"
         proof.append(units.closure([partner]))
-    steady = not probe.evidence.surprises and probe.confirm == 1
     if steady and not suspicious and len(partners) == 1:
         return Group(tuple(members), kind, signature, tuple(proof))
     # The partners are the only ones: without them, the rest passes with the
@@ -145,7 +159,7 @@ def _partners_only(
 
 def _find_partner(
     probe: Probe, members: Sequence[int], pool: Sequence[int], margin: int = 1
-) -> tuple[int | None, int, int]:
+) -> tuple[int | None, list[Key], int]:
     """Halve ``pool`` for the unit that makes ``members`` fail.
 
     ``members`` plus all of ``pool`` fails. Each trial adds one half of the
@@ -154,25 +168,26 @@ def _find_partner(
     A half brings its requirements along, so the halves are taken as tried.
 
     Returns:
-        The partner (``None`` if unresolved verdicts hid it), and how many
-        trials failed and passed.
+        The partner (``None`` if unresolved verdicts hid it), the sets that
+        failed, and how many passed.
     """
     # What the members bring along is in every trial: it cannot be the partner.
     region = [unit for unit in pool if unit not in probe.units.closure(members)]
-    fails = passes = 0
+    failed: list[Key] = []
+    passes = 0
     while len(region) > 1:
         half = region[: len(region) // 2]
-        left = math.ceil(math.log2(len(region))) + 2
+        left = math.ceil(math.log2(len(region))) + 1
         purpose = f"partner search: among {len(region)} units"
         outcome = probe.outcome([*members, *half], purpose, left=left, margin=margin)
         tried = probe.units.closure([*members, *half])
         if outcome == "bad":
             inside = [unit for unit in region if unit in tried]
             region = inside if len(inside) < len(region) else half
-            fails += 1
+            failed.append(tried)
         elif outcome == "good":
             region = [unit for unit in region if unit not in tried]
             passes += 1
         else:
-            return None, fails, passes
-    return (region[0] if region else None), fails, passes
+            return None, failed, passes
+    return (region[0] if region else None), failed, passes

@@ -45,6 +45,7 @@ from bisect_tui.core.bisection_probe import (
     Probe,
     Request,
     belief_of,
+    vouchers,
 )
 from bisect_tui.core.bisection_units import Units
 
@@ -172,7 +173,9 @@ def _search(probe: Probe) -> Conclusion:
                 kept + rest, "everything not convicted: the known-good candidate"
             )
             if everything == "good":
+                _settle_deferred(probe, kept + rest)
                 return _finish(probe, kept + rest)
+            _settle_deferred(probe)
             if everything == "other":
                 # The rest fails another way: chase that failure from here.
                 probe.signature = belief_of(probe, kept + rest)
@@ -186,9 +189,46 @@ def _search(probe: Probe) -> Conclusion:
         probe.culprits.append(explain(probe, block, kept))
         rest = _drop_dependents(probe, after, block)
     candidate = kept + rest
-    if candidate and probe.outcome(candidate, "the known-good set") == "unresolved":
+    outcome = probe.outcome(candidate, "the known-good set") if candidate else "good"
+    if outcome == "unresolved":
         return _paused(probe, "the known-good set got no verdict")
+    _settle_deferred(probe, candidate if outcome == "good" else None)
     return _finish(probe, candidate)
+
+
+VOUCHERS = 3
+"""Passing sets, the known-good candidate among them, that vouch for a partner
+in place of a trial of its own: one flipped verdict cannot make three."""
+
+
+def _settle_deferred(probe: Probe, passed: Sequence[int] | None = None) -> None:
+    """Settle each partner whose pass alone rested on passing prefixes.
+
+    Args:
+        probe: The search's view; its ``deferred`` partners are settled.
+        passed: The known-good candidate, which holds them, if it passed.
+            With enough other passing sets that hold a partner without its
+            culprit, it vouches for the partner; otherwise (or if it failed)
+            the partner is tried alone. A partner that fails alone is a
+            culprit of its own behind flipped verdicts, and its pair is
+            reported unresolved.
+    """
+    deferred, probe.deferred = probe.deferred, []
+    for partner in deferred:
+        for index, group in enumerate(probe.culprits):
+            if partner not in group.units[1:]:
+                continue
+            culprit = group.units[0]
+            kind, proof = group.kind, probe.units.closure([partner])
+            if passed is not None and vouchers(probe, partner, culprit) >= VOUCHERS:
+                proof = probe.units.closure(passed)
+            else:
+                purpose = "does the partner pass on its own?"
+                if probe.outcome([partner], purpose, direct=True) != "good":
+                    kind = "unresolved"
+            probe.culprits[index] = Group(
+                group.units, kind, group.signature, (*group.proof, proof)
+            )
 
 
 def _finish(probe: Probe, known_good: list[int]) -> Conclusion:

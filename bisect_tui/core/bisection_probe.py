@@ -67,7 +67,13 @@ class NeedTrial(Exception):
 
 @dataclass
 class Probe:
-    """The search's only view of the evidence, for one chased failure."""
+    """The search's only view of the evidence, for one chased failure.
+
+    Besides the chased failure it carries what the search has concluded so
+    far: culprits, findings, units blocked by a culprit, and partners whose
+    "passes alone" still rests on a passing prefix only (``deferred``), to be
+    tried alone if the known-good candidate that holds them fails.
+    """
 
     units: Units
     evidence: Evidence
@@ -76,6 +82,7 @@ class Probe:
     findings: dict[Signature, Key] = field(default_factory=dict)
     culprits: list[Group] = field(default_factory=list)
     blocked: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
 
     @property
     def recheck(self) -> int:
@@ -122,6 +129,16 @@ class Probe:
         if known is None or len(key) < len(known):
             self.findings[belief] = key
         return "other"
+
+
+def vouchers(probe: Probe, unit: int, without: int) -> int:
+    """How many sets holding ``unit`` but not ``without`` passed a trial."""
+    evidence = probe.evidence
+    return sum(
+        1
+        for key in evidence.votes
+        if unit in key and without not in key and evidence.belief(key) == GOOD
+    )
 
 
 def belief_of(probe: Probe, members: Iterable[int]) -> Signature:

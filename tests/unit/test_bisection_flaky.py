@@ -90,6 +90,29 @@ def test_a_surprising_verdict_is_repeated_before_it_is_believed() -> None:
     assert_found_alone(step, [culprit])
 
 
+def test_a_culprit_hidden_by_two_flipped_prefixes_is_not_taken_for_a_partner() -> None:
+    """Two prefixes holding the culprit wrongly pass, so a later entry looks
+    like half of a pair with it. Two passing sets do not vouch for a partner:
+    it is tried alone, fails, and the culprit is found on its own."""
+    entries = [f"e{i}" for i in range(8)]
+    host = SimulatedHost(alone_culprits(["e4"]))
+    flip_once = {frozenset(entries[:6]), frozenset(entries[:7])}
+    engine = Bisection(entries, {})
+    tried = []
+    while isinstance(step := engine.next(), Trial):
+        trial = frozenset(step.entries)
+        tried.append(trial)
+        verdict, checks = host.judge(step.entries)
+        if trial in flip_once:
+            flip_once.discard(trial)
+            verdict, checks = "good", ()
+        engine.record(step.entries, verdict, checks)
+    assert not flip_once, "the scenario did not happen"
+    assert frozenset({"e4"}) in tried
+    assert [(c.entries, c.kind) for c in step.culprits] == [(("e4",), "alone")]
+    assert set(step.known_good) == set(entries) - {"e4"}
+
+
 def test_contradicting_beliefs_are_both_tried_again() -> None:
     """A failing set inside a passing one: neither is believed until one side
     leads by two more votes than the other."""
