@@ -20,41 +20,28 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bisect_tui.core.bisection import Bisection, Result
-from bisect_tui.core.bisection_sim import Failure, SimulatedHost, run_search
+from bisect_tui.core.bisection_sim import (
+    CatalogSuspects,
+    Failure,
+    SimulatedHost,
+    run_search,
+)
 from bisect_tui.core.bisection_units import Units, build_units
-from bisect_tui.core.catalog import closure, load_catalog
+from bisect_tui.core.catalog import load_catalog
 
-CATALOG = load_catalog(None)
-IDS = [entry.id for entry in CATALOG.entries]
-REQUIRES = {entry.id: entry.requires for entry in CATALOG.entries}
+SUSPECTS = CatalogSuspects(load_catalog(None))
+IDS = SUSPECTS.ids
+REQUIRES = SUSPECTS.requires
 UNITS = build_units(IDS, REQUIRES)
 N = len(UNITS.order)
-
-
-def requirements(entry_id: str) -> set[str]:
-    """Every entry ``entry_id`` requires, transitively."""
-    return set(closure(CATALOG, [entry_id])) - {entry_id}
-
-
-def dependents(entries: Collection[str]) -> set[str]:
-    """Entries that cannot be applied without one of ``entries``."""
-    return {e for e in IDS if requirements(e) & set(entries)}
-
-
-REQUIRED = sorted({r for e in IDS for r in requirements(e)})
-REQUIRING = sorted(e for e in IDS if requirements(e))
-
-
-def unrelated(rng: random.Random, count: int) -> list[str]:
-    """``count`` entries of which none requires another."""
-    while True:
-        chosen = rng.sample(IDS, count)
-        if not any(requirements(a) & set(chosen) for a in chosen):
-            return chosen
+REQUIRED = SUSPECTS.required
+REQUIRING = SUSPECTS.requiring
+dependents = SUSPECTS.dependents
+unrelated = SUSPECTS.unrelated
 
 
 @dataclass(frozen=True)

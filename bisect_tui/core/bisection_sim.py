@@ -1,6 +1,7 @@
 """A simulated host for the engine: known culprits, optional flaky verdicts.
 
-Used by the engine's tests and by the benchmarks, never against a real host.
+Used by the engine's tests and by the benchmarks, never against a real host,
+with :class:`CatalogSuspects` to draw culprits among a catalog's entries.
 A failure is a set of entries that fails when all of them are applied (one
 entry for an ordinary culprit, two for an interacting pair). When several
 failures are present, the one with the highest ``severity`` shows, as a unit
@@ -10,10 +11,11 @@ that no longer starts hides workers that would have died.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bisect_tui.core.bisection import Bisection, Result, Trial
+from bisect_tui.core.catalog import Catalog, closure
 
 DEFAULT_CHECKS = ("health", "playlist")
 """Failing checks of a simulated failure unless it names its own."""
@@ -100,3 +102,44 @@ def run_search(engine: Bisection, host: SimulatedHost, limit: int = 500) -> Resu
         verdict, checks = host.judge(step.entries)
         engine.record(step.entries, verdict, checks)
     raise RuntimeError(f"no result after {limit} trials")
+
+
+class CatalogSuspects:
+    """A catalog's entries as the suspects of simulated searches.
+
+    Attributes:
+        ids: Entry ids in catalog order.
+        requires: Entry id to the ids it requires directly.
+        required: Entries that some other entry requires, sorted.
+        requiring: Entries that require another, sorted.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        """Read the entries and their requirements from ``catalog``."""
+        self.catalog = catalog
+        self.ids = [entry.id for entry in catalog.entries]
+        self.requires = {entry.id: entry.requires for entry in catalog.entries}
+        self.required = sorted({r for e in self.ids for r in self.requirements(e)})
+        self.requiring = sorted(e for e in self.ids if self.requirements(e))
+
+    def requirements(self, entry_id: str) -> set[str]:
+        """Every entry ``entry_id`` requires, transitively."""
+        return set(closure(self.catalog, [entry_id])) - {entry_id}
+
+    def dependents(
+        self, entries: Collection[str], among: Iterable[str] | None = None
+    ) -> set[str]:
+        """Entries (of ``among``, default all) that need one of ``entries``."""
+        chosen = set(entries)
+        pool = self.ids if among is None else among
+        return {e for e in pool if self.requirements(e) & chosen}
+
+    def unrelated(
+        self, rng: random.Random, count: int, among: Sequence[str] | None = None
+    ) -> list[str]:
+        """``count`` entries drawn with ``rng``, none requiring another."""
+        pool = list(self.ids if among is None else among)
+        while True:
+            chosen = rng.sample(pool, count)
+            if not any(self.requirements(a) & set(chosen) for a in chosen):
+                return chosen

@@ -14,17 +14,13 @@ from collections.abc import Collection, Iterable, Sequence
 import pytest
 
 from bisect_tui.core.bisection import Bisection, Result, Trial
-from bisect_tui.core.bisection_sim import Failure, SimulatedHost
-from bisect_tui.core.catalog import closure, load_catalog
+from bisect_tui.core.bisection_sim import CatalogSuspects, Failure, SimulatedHost
+from bisect_tui.core.catalog import load_catalog
 
-CATALOG = load_catalog(None)
-IDS = [entry.id for entry in CATALOG.entries]
-REQUIRES = {entry.id: entry.requires for entry in CATALOG.entries}
-
-
-def requirements(entry_id: str) -> set[str]:
-    """Every entry ``entry_id`` requires, transitively."""
-    return set(closure(CATALOG, [entry_id])) - {entry_id}
+SUSPECTS = CatalogSuspects(load_catalog(None))
+IDS = SUSPECTS.ids
+REQUIRES = SUSPECTS.requires
+requirements = SUSPECTS.requirements
 
 
 def with_requirements(entries: Iterable[str]) -> frozenset[str]:
@@ -35,17 +31,8 @@ def with_requirements(entries: Iterable[str]) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def dependents(entries: Collection[str], among: Iterable[str] = IDS) -> set[str]:
-    """Entries of ``among`` that cannot be applied without one of ``entries``."""
-    return {e for e in among if requirements(e) & set(entries)}
-
-
-def unrelated(rng: random.Random, count: int, among: Sequence[str] = IDS) -> list[str]:
-    """``count`` entries of which none requires another."""
-    while True:
-        chosen = rng.sample(list(among), count)
-        if not any(requirements(a) & set(chosen) for a in chosen):
-            return chosen
+dependents = SUSPECTS.dependents
+unrelated = SUSPECTS.unrelated
 
 
 def closed_prefix(size: int) -> list[str]:

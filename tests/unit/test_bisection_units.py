@@ -10,6 +10,7 @@ from bisect_tui.core.bisection_sim import Failure, SimulatedHost
 from tests.unit.test_bisection import (
     IDS,
     REQUIRES,
+    SUSPECTS,
     alone_culprits,
     assert_found_alone,
     dependents,
@@ -19,10 +20,10 @@ from tests.unit.test_bisection import (
     with_requirements,
 )
 
-REQUIRED = sorted({r for e in IDS for r in requirements(e)})
+REQUIRED = SUSPECTS.required
 """Shipped entries that other entries require."""
 
-REQUIRING = sorted(e for e in IDS if requirements(e))
+REQUIRING = SUSPECTS.requiring
 """Shipped entries that require others."""
 
 
