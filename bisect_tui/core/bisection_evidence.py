@@ -136,6 +136,14 @@ class Evidence:
                 return belief
         return None
 
+    def vouchers(self, unit: int, without: int) -> int:
+        """How many sets holding ``unit`` but not ``without`` are believed to pass."""
+        return sum(
+            1
+            for key in self.votes
+            if unit in key and without not in key and self.belief(key) == GOOD
+        )
+
     def skips(self, key: Key) -> int:
         """Unresolved votes of ``key``."""
         votes = self.votes.get(key)

@@ -45,7 +45,6 @@ from bisect_tui.core.bisection_probe import (
     Probe,
     Request,
     belief_of,
-    vouchers,
 )
 from bisect_tui.core.bisection_units import Units
 
@@ -220,7 +219,8 @@ def _settle_deferred(probe: Probe, passed: Sequence[int] | None = None) -> None:
                 continue
             culprit = group.units[0]
             kind, proof = group.kind, probe.units.closure([partner])
-            if passed is not None and vouchers(probe, partner, culprit) >= VOUCHERS:
+            vouched = probe.evidence.vouchers(partner, culprit) >= VOUCHERS
+            if passed is not None and vouched:
                 proof = probe.units.closure(passed)
             else:
                 purpose = "does the partner pass on its own?"

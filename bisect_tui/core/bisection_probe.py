@@ -71,8 +71,8 @@ class Probe:
 
     Besides the chased failure it carries what the search has concluded so
     far: culprits, findings, units blocked by a culprit, and partners whose
-    "passes alone" still rests on a passing prefix only (``deferred``), to be
-    tried alone if the known-good candidate that holds them fails.
+    "passes alone" still rests on passing prefixes only (``deferred``), for
+    the known-good candidate to vouch for or a trial alone to settle.
     """
 
     units: Units
@@ -129,16 +129,6 @@ class Probe:
         if known is None or len(key) < len(known):
             self.findings[belief] = key
         return "other"
-
-
-def vouchers(probe: Probe, unit: int, without: int) -> int:
-    """How many sets holding ``unit`` but not ``without`` passed a trial."""
-    evidence = probe.evidence
-    return sum(
-        1
-        for key in evidence.votes
-        if unit in key and without not in key and evidence.belief(key) == GOOD
-    )
 
 
 def belief_of(probe: Probe, members: Iterable[int]) -> Signature:
